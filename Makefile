@@ -1,0 +1,36 @@
+# Two commands set everything up on a fresh clone (only Python >= 3.11 and make needed):
+#   make lab    create .venv if missing, install the pinned set, open JupyterLab
+#   make test   the same set-up, then every test and every notebook (strict nbval)
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Re-install only when the dependency declarations change.
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup lab test lint lock clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml requirements-lock.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "minimodel needs Python >= 3.11; $(PYTHON) is " + sys.version.split()[0] + ". Run: make PYTHON=python3.11 ...")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements-lock.txt -e '.[dev]'
+	@touch $@
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+# Re-pin after changing dependencies: writes the exact versions now installed in .venv.
+lock: $(STAMP)
+	{ sed -n '1,3p' requirements-lock.txt; $(BIN)/python -m pip freeze --exclude-editable | grep -v '^minimodel'; } > requirements-lock.txt.new
+	mv requirements-lock.txt.new requirements-lock.txt
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache src/*.egg-info

@@ -1,0 +1,1 @@
+"""minimodel: a language model built from scratch, one curriculum phase at a time."""
