@@ -15,7 +15,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 FOLDERS = ("theory", "lab", "solutions", "quiz")
 SOURCES = sorted(md for folder in FOLDERS for md in (ROOT / folder).glob("*.md"))
 NOTEBOOKS = sorted(nb for folder in FOLDERS for nb in (ROOT / folder).glob("*.ipynb"))
-OUTPUT_CALLS = re.compile(r"^\s*(print|display|plt\.show)\(|^[^#\s=][^=]*\)\s*$", re.MULTILINE)
+OUTPUT_CALLS = re.compile(r"^\s*(print|display|plt\.show)\(", re.MULTILINE)
 
 
 def ids(paths):

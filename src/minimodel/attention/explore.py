@@ -72,10 +72,11 @@ def lookup_figure(temperature, position=6):
     weights = weights[0]
     hard = (np.arange(len(TOKENS)) == position).astype(float)
     fig, ax = plt.subplots(figsize=(7, 3.4))
-    fig.subplots_adjust(bottom=0.12, top=0.9)
+    fig.subplots_adjust(bottom=0.17, top=0.9)
     ax.bar(range(len(TOKENS)), hard, color="none", edgecolor="grey", linestyle="--", label="hard lookup (one-hot)")
     ax.bar(range(len(TOKENS)), weights, color="tab:blue", alpha=0.8, label=f"soft lookup, temperature {temperature:g}")
     ax.set_xticks(range(len(TOKENS)), labels=token_labels(TOKENS))
+    ax.set_xlabel("key: position and token")
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("weight on each key")
     ax.set_title(f"Looking up '{TOKENS[position]}': entropy {entropy(weights):.2f} nats (uniform: {math.log(8):.2f})")
@@ -188,8 +189,8 @@ def mask_figure(mask_type, n_pad=2, side="left", annotate=True):
     _, weights = scaled_dot_product_attention(x, x, x, mask)
     fig, (ax_mask, ax_w) = plt.subplots(1, 2, figsize=(11, 5))
     fig.subplots_adjust(left=0.1, right=0.97, bottom=0.2, top=0.93, wspace=0.3)
-    attention_heatmap(mask.astype(float), tokens, ax=ax_mask, title=f"mask '{mask_type}' (1 = may attend)",
-                      annotate=False, colorbar=False)
+    attention_heatmap(mask.astype(float), tokens, ax=ax_mask, title=f"mask '{mask_type}'", annotate=False,
+                      colorbar_label="1 = may attend, 0 = masked")
     attention_heatmap(weights, tokens, ax=ax_w, title=f"weights, {n_pad} pad token(s) on the {side}",
                       annotate=annotate)
     return fig, {"row_sums": weights.sum(axis=-1), "fully_masked_rows": np.flatnonzero(~mask.any(axis=-1))}

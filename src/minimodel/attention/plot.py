@@ -14,7 +14,8 @@ def token_labels(tokens):
     return [f"{i} {t}" for i, t in enumerate(tokens)]
 
 
-def attention_heatmap(weights, tokens, key_tokens=None, *, ax=None, title=None, annotate=True, colorbar=True):
+def attention_heatmap(weights, tokens, key_tokens=None, *, ax=None, title=None, annotate=True, colorbar=True,
+                      colorbar_label="attention weight"):
     """Draw a (T_q, T_k) weight matrix on ``ax`` (a new figure if None); returns the image."""
     weights = np.asarray(weights, dtype=float)
     key_tokens = tokens if key_tokens is None else key_tokens
@@ -36,7 +37,7 @@ def attention_heatmap(weights, tokens, key_tokens=None, *, ax=None, title=None, 
         for (i, j), w in np.ndenumerate(weights):
             ax.text(j, i, f"{w:.2f}", ha="center", va="center", fontsize=7, color="black" if w > 0.6 else "white")
     if colorbar:
-        ax.figure.colorbar(image, ax=ax, label="attention weight", shrink=0.85)
+        ax.figure.colorbar(image, ax=ax, label=colorbar_label, shrink=0.85)
     return image
 
 
@@ -61,9 +62,10 @@ def head_grid(weights, tokens, *, title, highlight=None):
             axes[h].set_title(f"head {h} (selected)", fontsize=10, fontweight="bold", color="tab:red")
             for spine in axes[h].spines.values():
                 spine.set(color="tab:red", linewidth=3)
-    axes[0].set_xticks(range(len(tokens)), labels=token_labels(tokens), fontsize=8)
-    axes[0].set_yticks(range(len(tokens)), labels=token_labels(tokens), fontsize=8)
-    for ax in axes:  # shared axes: set the rotation on every panel, the bottom row shows it
+    axes[0].set_xticks(range(len(tokens)), labels=token_labels(tokens))
+    axes[0].set_yticks(range(len(tokens)), labels=token_labels(tokens))
+    for ax in axes:  # shared axes share the ticks, but each panel styles its own labels
+        ax.tick_params(labelsize=8)
         plt.setp(ax.get_xticklabels(), rotation=60, ha="right")
     for ax in axes[H:]:
         ax.set_visible(False)
