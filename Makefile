@@ -1,7 +1,7 @@
 # Two commands set everything up on a fresh clone (only Python >= 3.11 and make needed):
 #   make lab    create .venv if missing, install the pinned set, open JupyterLab
 #   make test   the same set-up, then every test and every notebook (strict nbval)
-# and for maintainers: make notebooks (refresh stored outputs), make lint, make lock
+# and for maintainers: make notebooks (refresh stored outputs and the committed heatmap), make lint, make lock
 
 PYTHON ?= python3
 VENV   := .venv
@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 # Re-install only when the dependency declarations change.
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup lab test lint notebooks lock clean
+.PHONY: setup lab test lint notebooks heatmap lock clean
 
 setup: $(STAMP)
 
@@ -29,8 +29,12 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 # Re-execute notebooks in place after a library change: make notebooks [NB="theory/02-scaled-dot-product.md ..."]
-notebooks: $(STAMP)
+notebooks: heatmap
 	$(BIN)/python tools/execute_notebooks.py $(NB)
+
+# The committed heatmap of the canonical sequence (lab/figures/), guarded by tests/test_committed_heatmap.py.
+heatmap: $(STAMP)
+	$(BIN)/python tools/save_heatmap.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -18,6 +18,8 @@ ROOT = pathlib.Path(__file__).parent
 
 # Plain tests draw figures without a display.
 os.environ.setdefault("MPLBACKEND", "Agg")
+# The performance lab times small sizes only under pytest (see minimodel.attention.bench).
+os.environ.setdefault("MINIMODEL_BENCH_QUICK", "1")
 # The tests import their helpers (reference.py, ...) by module name.
 sys.path.insert(0, str(ROOT / "tests"))
 

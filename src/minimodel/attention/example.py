@@ -12,6 +12,8 @@ it). They carry no position either; that is Phase 16.
 
 import numpy as np
 
+from minimodel.attention import MultiHeadAttention
+
 TOKENS = ("I", "work", ",", "you", "work", ",", "he", "___")
 TARGET = "works"  # the form that belongs at QUERY_POSITION
 QUERY_POSITION = 7
@@ -32,3 +34,13 @@ def embed(tokens=TOKENS, d_model=D_MODEL, seed=SEED):
         raise ValueError(f"tokens {unknown} are not in the canonical vocabulary {VOCAB}")
     rows = [VOCAB.index(t) for t in tokens]
     return embedding_table(d_model, seed)[rows]  # (T, d_model)
+
+
+def canonical_head_weights(n_heads=4, d_model=D_MODEL, seed=0):
+    """(n_heads, 8, 8) weights of an untrained MultiHeadAttention(d_model, n_heads, seed) on the canonical tokens.
+
+    No mask: every token sees every other. Untrained, so this is the shape of
+    attention (rows summing to 1, one map per head), not a learned pattern.
+    """
+    _, weights = MultiHeadAttention(d_model, n_heads, seed=seed)(embed(d_model=d_model))
+    return weights  # (H, 8, 8)

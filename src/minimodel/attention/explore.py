@@ -15,8 +15,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Image, display
 
-from minimodel.attention import MultiHeadAttention, causal_mask, padding_mask, scaled_dot_product_attention
-from minimodel.attention.example import TOKENS, embed
+from minimodel.attention import causal_mask, padding_mask, scaled_dot_product_attention
+from minimodel.attention.example import TOKENS, canonical_head_weights, embed
 from minimodel.attention.plot import attention_heatmap, head_grid, token_labels
 
 MASK_TYPES = ("none", "causal", "padding", "causal + padding")
@@ -134,8 +134,7 @@ def scaling_explorer():
 
 def heads_figure(n_heads, head=0, d_model=16, seed=0):
     """Every head's weights on the canonical sequence (untrained), the selected one framed."""
-    mha = MultiHeadAttention(d_model, n_heads, seed=seed)
-    _, weights = mha(embed(d_model=d_model))  # (H, 8, 8)
+    weights = canonical_head_weights(n_heads, d_model, seed)  # (H, 8, 8)
     title = f"{n_heads} head(s) of width {d_model // n_heads}, untrained"
     fig = head_grid(weights, TOKENS, title=title, highlight=head)
     return fig, {"weights": weights, "selected_row_7": weights[head, 7]}

@@ -5,8 +5,21 @@ Every heatmap puts the query tokens (who attends) on the rows and the key tokens
 the colour scale to 0…1 so figures can be compared, and carries a colour bar.
 """
 
+import csv
+import io
+import os
+import pathlib
+import tempfile
+
 import matplotlib.pyplot as plt
 import numpy as np
+
+from minimodel.attention.example import TOKENS, canonical_head_weights
+
+# The committed heatmap of the phase's Definition of Done (lab 01 draws it).
+CANONICAL_HEATMAP_PNG = "canonical-heatmap.png"
+CANONICAL_HEATMAP_CSV = "canonical-heatmap.csv"
+CANONICAL_HEADS = 4
 
 
 def token_labels(tokens):
@@ -87,3 +100,58 @@ def weights_text(weights, tokens, key_tokens=None, digits=2):
     for label, row in zip(rows, weights, strict=True):
         lines.append(label.ljust(pad) + " " + " ".join(f"{w:.{digits}f}".rjust(width) for w in row))
     return "\n".join(lines)
+
+
+def weights_csv(weights, tokens):
+    """(H, T, T) weights as CSV text: one row per head and query, one column per key, 6 decimals."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["head", "query", *token_labels(tokens)])
+    for h, head in enumerate(np.asarray(weights, dtype=float)):
+        for label, row in zip(token_labels(tokens), head, strict=True):
+            writer.writerow([h, label, *(f"{w:.6f}" for w in row)])
+    return buffer.getvalue()
+
+
+def read_weights_csv(path):
+    """The (H, T, T) weights and the token labels stored by ``weights_csv``."""
+    with open(path, newline="", encoding="utf-8") as file:
+        header, *rows = list(csv.reader(file))
+    labels = header[2:]
+    heads = sorted({int(row[0]) for row in rows})
+    weights = np.array([[row[2:] for row in rows if int(row[0]) == h] for h in heads], dtype=float)
+    if weights.shape != (len(heads), len(labels), len(labels)):
+        raise ValueError(f"{path}: expected {len(labels)} query rows of {len(labels)} weights per head")
+    return weights, labels
+
+
+def _write_atomically(path, data):
+    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as tmp:
+        tmp.write(data)
+    os.replace(tmp.name, path)
+
+
+def canonical_heatmap_figure(n_heads=CANONICAL_HEADS):
+    """The committed figure: every head of an untrained MultiHeadAttention(16, n_heads) on the canonical tokens."""
+    weights = canonical_head_weights(n_heads)
+    title = f"Canonical sequence, untrained MultiHeadAttention(16, {n_heads}): shape, not semantics"
+    return head_grid(weights, TOKENS, title=title), weights
+
+
+def save_canonical_heatmap(folder):
+    """Write CANONICAL_HEATMAP_PNG and CANONICAL_HEATMAP_CSV into ``folder``; returns their paths.
+
+    Each file is written to a temporary name and renamed, so an interrupted run
+    never leaves half a file. The PNG carries no version metadata, so re-saving
+    an unchanged figure gives the same bytes.
+    """
+    folder = pathlib.Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    figure, weights = canonical_heatmap_figure()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
+    plt.close(figure)
+    png, csv_path = folder / CANONICAL_HEATMAP_PNG, folder / CANONICAL_HEATMAP_CSV
+    _write_atomically(png, buffer.getvalue())
+    _write_atomically(csv_path, weights_csv(weights, TOKENS).encode("utf-8"))
+    return png, csv_path
