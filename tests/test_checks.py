@@ -61,7 +61,7 @@ def test_check_answer(capsys):
     assert "not answered yet" in capsys.readouterr().out
     assert check_answer("w", [1.0, 2.0 + 1e-7], [1.0, 2.0]) is True
     assert "✓ w matches" in capsys.readouterr().out
-    with pytest.raises(AssertionError, match="differs from the expected value by up to 0.1"):
+    with pytest.raises(AssertionError, match=r"differs from the expected value by up to 0\.1"):
         check_answer("w", [1.0, 2.1], [1.0, 2.0])
     with pytest.raises(AssertionError, match=r"has shape \(3,\), expected \(2,\)"):
         check_answer("w", [1.0, 2.0, 3.0], [1.0, 2.0])

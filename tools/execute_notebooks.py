@@ -46,6 +46,8 @@ def write_atomically(path, text):
 
 def execute(md):
     nb = jupytext.read(md)
+    for index, cell in enumerate(nb.cells):
+        cell.id = f"cell-{index}"  # reading the .md draws random ids: fixed ones keep re-runs diff-free
     nb.metadata["kernelspec"] = KERNELSPEC
     # Also in jupytext.toml, but `jupytext --to md:myst -o -` does not read that
     # file; kept in the notebook, every writer leaves the version out of the header.

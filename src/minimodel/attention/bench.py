@@ -3,7 +3,8 @@
     python -m minimodel.attention.bench                  # T = 64 … 2048, under a minute
     python -m minimodel.attention.bench --sizes 256,1024 --repeats 9
 
-First the machine's own ceilings (float32 matmul GFLOP/s, streaming copy GB/s),
+First the machine's own ceilings (float32 matmul GFLOP/s, fastest of several
+runs; streaming copy GB/s),
 then one row per sequence length T for ``MultiHeadAttention(512, 8)`` on a
 (T, 512) float32 input: median forward time, achieved GFLOP/s, the time divided
 by the time the same FLOPs take at the measured matmul rate ("÷ bound"), and the
@@ -42,18 +43,26 @@ def lab_sizes():
 def median_seconds(fn, repeats=5):
     """Median wall time of ``fn()`` over ``repeats`` runs, after one untimed warm-up run."""
     fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return statistics.median(_seconds(fn) for _ in range(repeats))
 
 
 def matmul_gflops(n=2048, repeats=5):
-    """float32 GFLOP/s of an (n, n) @ (n, n) product: the compute ceiling NumPy's BLAS reaches."""
+    """float32 GFLOP/s of an (n, n) @ (n, n) product: the compute ceiling NumPy's BLAS reaches.
+
+    A ceiling is the best the machine does, so this takes the fastest run, not
+    the median: on a shared machine a noisy median ceiling (we saw 88 to 169
+    GFLOP/s) would make every "÷ bound" ratio look better than it is.
+    """
     a, b = np.random.default_rng(0).normal(size=(2, n, n)).astype(np.float32)
-    return 2 * n**3 / median_seconds(lambda: a @ b, repeats) / 1e9
+    a @ b  # warm-up
+    fastest = min(_seconds(lambda: a @ b) for _ in range(repeats))
+    return 2 * n**3 / fastest / 1e9
+
+
+def _seconds(fn):
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
 
 
 def stream_gbps(mib=256, repeats=5):

@@ -70,12 +70,13 @@ def _outputs(fn, x):
 def check_causal(fn, T=8, d=4, *, seed=0, size=100.0):
     """Perturbation test of causality for a self-attention function ``fn(x)``.
 
-    ``fn`` maps x (T, d) to outputs (T, ...) or to a tuple whose first item is
-    them. For every position t, the tokens after t are changed by random
-    amounts of scale ``size``: the outputs at positions 0..t must stay
-    bit-for-bit identical (the future never reaches the past). Then token t
-    alone is changed: the output at t must change (a token sees itself, so a
-    mask shifted one step into the past is caught too).
+    ``fn`` maps a random x of shape (T, d) (pass ``d=d_model`` for a layer of
+    fixed width) to outputs (T, ...), or to a tuple whose first item is them.
+    For every position t, the tokens after t are changed by random amounts of
+    scale ``size``: the outputs at positions 0..t must stay bit-for-bit
+    identical (the future never reaches the past). Then token t alone is
+    changed: the output at t must change (a token sees itself, so a mask
+    shifted one step into the past is caught too).
     """
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(T, d))

@@ -65,7 +65,7 @@ def head_grid(weights, tokens, *, title, highlight=None):
     rows = -(-H // cols)  # ceiling division
     width, height = 2.4 * cols + 2.0, 2.4 * rows + 1.6  # inches: panels plus fixed margins
     fig, axes = plt.subplots(rows, cols, figsize=(width, height), sharex=True, sharey=True, squeeze=False)
-    fig.subplots_adjust(left=1.0 / width, right=1 - 1.0 / width, bottom=1.0 / height, top=1 - 0.6 / height,
+    fig.subplots_adjust(left=1.0 / width, right=1 - 1.0 / width, bottom=0.8 / height, top=1 - 0.6 / height,
                         wspace=0.08, hspace=0.25)
     axes = axes.ravel()
     for h in range(H):
@@ -82,7 +82,7 @@ def head_grid(weights, tokens, *, title, highlight=None):
         plt.setp(ax.get_xticklabels(), rotation=60, ha="right")
     for ax in axes[H:]:
         ax.set_visible(False)
-    fig.supxlabel("key: attended to", fontsize=10)
+    fig.supxlabel("key: attended to", fontsize=10, y=0.08 / height)  # just below the rotated tick labels
     fig.supylabel("query: attending", fontsize=10)
     fig.colorbar(image, cax=fig.add_axes((1 - 0.8 / width, 0.25, 0.15 / width, 0.5)), label="attention weight")
     fig.suptitle(title)
