@@ -46,7 +46,7 @@ def median_seconds(fn, repeats=5):
     return statistics.median(_seconds(fn) for _ in range(repeats))
 
 
-def matmul_gflops(n=2048, repeats=5):
+def matmul_gflops(n=2048, repeats=10):
     """float32 GFLOP/s of an (n, n) @ (n, n) product: the compute ceiling NumPy's BLAS reaches.
 
     A ceiling is the best the machine does, so this takes the fastest run, not
