@@ -1,6 +1,7 @@
 # Two commands set everything up on a fresh clone (only Python >= 3.11 and make needed):
 #   make lab    create .venv if missing, install the pinned set, open JupyterLab
 #   make test   the same set-up, then every test and every notebook (strict nbval)
+#   make quiz   the phase quiz in the terminal;  make check   am I done with Phase 15?
 # and for maintainers: make notebooks (refresh stored outputs and the committed heatmap), make lint, make lock
 
 PYTHON ?= python3
@@ -9,7 +10,7 @@ BIN    := $(VENV)/bin
 # Re-install only when the dependency declarations change.
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup lab test lint notebooks heatmap lock clean
+.PHONY: setup lab test quiz check lint notebooks heatmap lock clean
 
 setup: $(STAMP)
 
@@ -25,6 +26,13 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The phase quiz in the terminal, and the Definition of Done as a checklist (exit 0 when all holds).
+quiz: $(STAMP)
+	$(BIN)/minimodel quiz 15
+
+check: $(STAMP)
+	$(BIN)/minimodel check 15
 
 # Re-execute notebooks in place after a library change: make notebooks [NB="theory/02-scaled-dot-product.md ..."]
 notebooks: heatmap

@@ -38,6 +38,7 @@ HOW_TO_INSTALL = ("install Debian's Chromium with `sudo apt-get install chromium
 # Every control change's latency, (notebook, control, seconds), printed at the end of the run.
 LATENCIES = []
 SCREENSHOTS = pathlib.Path(tempfile.mkdtemp(prefix="minimodel-screenshots-"))
+PROGRESS = pathlib.Path(tempfile.mkdtemp(prefix="minimodel-progress-")) / "quiz.jsonl"
 
 
 def _missing_browser():
@@ -94,7 +95,8 @@ def lab_server(chromium_path, tmp_path_factory):
     (notifications / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
     env = dict(os.environ, HOME=str(home), JUPYTER_CONFIG_DIR=str(home / "config"),
                JUPYTER_DATA_DIR=str(home / "data"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-               JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"))
+               JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
+               MINIMODEL_PROGRESS=str(PROGRESS))  # a quiz submitted in a test never reaches .progress/
     port, token, log = _free_port(), secrets.token_hex(16), home / "server.log"
     lab.install_default_viewers()
     command = lab.lab_command("--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
@@ -130,9 +132,12 @@ def browser(chromium_path):
         playwright.stop()
 
 
-CLOSE_DOCUMENTS = """async () => {
+FOLDERS = ("theory", "lab", "solutions", "quiz")
+NOTEBOOKS = [str(p.relative_to(ROOT)) for folder in FOLDERS for p in sorted((ROOT / folder).glob("*.md"))]
+CLOSE = """(path) => {
   for (const w of Array.from(window.jupyterapp.shell.widgets('main'))) {
-    if (w.context) w.context.model.dirty = false;  // the run made it dirty: close without the save dialog
+    if (!w.context || w.context.path !== path) continue;
+    w.context.model.dirty = false;  // the run made it dirty: close without the save dialog
     w.close();
   }
 }"""
@@ -147,7 +152,7 @@ def lab_page(browser, lab_server):
         page = context.new_page()
         page.goto(f"{base}/lab?reset&token={token}")
         page.wait_for_function("() => !!window.jupyterapp", timeout=60_000)
-        page.evaluate("() => window.jupyterapp.restored")
+        page.evaluate("async () => { await window.jupyterapp.restored; }")
         yield page
     finally:
         context.close()
@@ -155,12 +160,22 @@ def lab_page(browser, lab_server):
 
 @pytest.fixture
 def page(lab_page, lab_server, request):
-    """The shared JupyterLab page; afterwards its documents are closed and their kernels shut down."""
+    """The shared JupyterLab page; afterwards the tested notebook is closed and its kernel shut down.
+
+    The next notebook is opened in a background tab first: its kernel (seconds to start
+    here) starts while this test runs.
+    """
+    path = request.node.callspec.params.get("path") if hasattr(request.node, "callspec") else None
+    following = NOTEBOOKS[NOTEBOOKS.index(path) + 1 :] if path in NOTEBOOKS else []
+    if following:
+        lab_page.evaluate("async (path) => { await window.jupyterapp.commands.execute('docmanager:open',"
+                          " {path, options: {activate: false}}); }", following[0])
     yield lab_page
     if getattr(request.node, "call_failed", False):
         lab_page.screenshot(path=SCREENSHOTS / f"FAILED-{re.sub(r'[^A-Za-z0-9_.-]+', '_', request.node.name)}.png")
-    lab_page.evaluate(CLOSE_DOCUMENTS)
-    _shut_down_kernels(*lab_server)
+    if path:
+        lab_page.evaluate(CLOSE, path)
+        _shut_down_kernels(*lab_server, path=path)
 
 
 @pytest.fixture
@@ -171,16 +186,17 @@ def fresh_page(browser, lab_server, request):
         yield context.new_page()
     finally:
         context.close()
-        _shut_down_kernels(*lab_server)
 
 
-def _shut_down_kernels(base, token):
+def _shut_down_kernels(base, token, path=None):
+    """Shut down the kernel of ``path``'s session, or of every session."""
     headers = {"Authorization": f"token {token}"}
     with urllib.request.urlopen(urllib.request.Request(f"{base}/api/sessions", headers=headers)) as response:
         sessions = json.load(response)
     for session in sessions:
-        request = urllib.request.Request(f"{base}/api/sessions/{session['id']}", method="DELETE", headers=headers)
-        urllib.request.urlopen(request).close()
+        if path is None or session["path"] == path:
+            request = urllib.request.Request(f"{base}/api/sessions/{session['id']}", method="DELETE", headers=headers)
+            urllib.request.urlopen(request).close()
 
 
 def _latency_line(label, seconds):
