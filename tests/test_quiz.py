@@ -259,6 +259,7 @@ def test_an_interrupted_write_leaves_the_old_file_whole(progress, monkeypatch):
     with pytest.raises(OSError):
         quiz.record_attempt({"phase": 15, "score": 0.9, "passed": True})
     assert progress.read_bytes() == before
+    assert [p.name for p in progress.parent.iterdir()] == ["quiz.jsonl"]  # the temporary file is gone too
 
 
 def test_a_corrupt_line_is_reported_skipped_and_kept(progress):

@@ -279,7 +279,11 @@ def record_attempt(record, path=None):
         tmp.write(old + line)
         tmp.flush()
         os.fsync(tmp.fileno())
-    os.replace(tmp.name, path)
+    try:
+        os.replace(tmp.name, path)
+    except BaseException:
+        os.unlink(tmp.name)  # the old file stands; leave no temporary file behind
+        raise
     return path
 
 
