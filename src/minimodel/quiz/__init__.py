@@ -1,11 +1,11 @@
 """The phase quizzes: question banks, answer parsing, scoring and the progress file.
 
-    from minimodel.quiz import load_bank, parse_answer, score, record_attempt
+    from minimodel.quiz import load_bank, parse_answer, finish_attempt
 
 A bank is package data (``phase15.toml``, read with ``tomllib``). The terminal
 (``minimodel quiz 15``, see ``terminal.py``) and the notebook (``quiz/15-attention.md``,
-see ``notebook.py``) both ask questions through ``parse_answer`` and score with
-``score``, and record each finished attempt with ``record_attempt``.
+see ``notebook.py``) both read answers with ``parse_answer`` and end with
+``finish_attempt``, which scores and appends the attempt to the progress file.
 
 Answers, as a learner types them:
   choice   one letter                     b
@@ -285,6 +285,16 @@ def record_attempt(record, path=None):
         os.unlink(tmp.name)  # the old file stands; leave no temporary file behind
         raise
     return path
+
+
+def finish_attempt(bank, answers, *, via, lang, seed, progress=None):
+    """Score a finished attempt and append it to the progress file: (Result, path written).
+
+    The one way both the terminal and the notebook end a quiz, so they count and record alike.
+    """
+    result = score(bank, answers)
+    path = record_attempt(attempt_record(bank, result, via=via, lang=lang, seed=seed), progress)
+    return result, path
 
 
 def read_attempts(path=None, warn=None):

@@ -4,8 +4,8 @@
     QuizForm(load_bank(15), lang="en", seed=15)
 
 Every control's value is turned into the text a learner would type in the
-terminal and read by the same ``parse_answer``; ``score`` and ``record_attempt``
-do the rest, so both ways of taking the quiz count the same.
+terminal and read by the same ``parse_answer``; ``finish_attempt`` scores and
+records, so both ways of taking the quiz count the same.
 """
 
 import html
@@ -13,18 +13,8 @@ import html
 import ipywidgets as widgets
 from IPython.display import display
 
-from minimodel.quiz import (
-    LETTERS,
-    InvalidAnswer,
-    attempt_record,
-    correct_answer_text,
-    expected_form,
-    is_correct,
-    parse_answer,
-    record_attempt,
-    score,
-    shuffled,
-)
+from minimodel import quiz
+from minimodel.quiz import LETTERS
 
 LABELS = {
     "en": {"submit": "Score and record", "missing": "Answer every question first. Still open or not in the expected "
@@ -52,7 +42,7 @@ def answer_control(question, order, lang):
         boxes = [widgets.Checkbox(description=letter, indent=False, layout=widgets.Layout(width="4em"))
                  for letter in letters]
         return widgets.VBox([listing, widgets.HBox(boxes)])
-    text = widgets.Text(placeholder=expected_form(question, lang), layout=widgets.Layout(width="22em"))
+    text = widgets.Text(placeholder=quiz.expected_form(question, lang), layout=widgets.Layout(width="22em"))
     return widgets.VBox([listing, text]) if question.kind == "order" else text
 
 
@@ -71,7 +61,7 @@ class QuizForm:
 
     def __init__(self, bank, *, lang="en", seed=15, progress=None):
         self.bank, self.lang, self.seed, self.progress = bank, lang, seed, progress
-        self.asked = shuffled(bank, seed)
+        self.asked = quiz.shuffled(bank, seed)
         self.controls = [answer_control(q, order, lang) for q, order in self.asked]
         self.output = widgets.Output()
         button = widgets.Button(description=LABELS[lang]["submit"], button_style="primary")
@@ -87,8 +77,8 @@ class QuizForm:
         answers, open_ = {}, []
         for number, ((question, order), control) in enumerate(zip(self.asked, self.controls, strict=True), start=1):
             try:
-                answers[question.id] = parse_answer(question, typed(question, control), order, self.lang)
-            except InvalidAnswer:
+                answers[question.id] = quiz.parse_answer(question, typed(question, control), order, self.lang)
+            except quiz.InvalidAnswer:
                 open_.append(number)
         return answers, open_
 
@@ -100,11 +90,10 @@ class QuizForm:
             if open_:
                 print(labels["missing"].format(numbers=", ".join(map(str, open_))))
                 return None
-            result = score(self.bank, answers)
-            record = attempt_record(self.bank, result, via="notebook", lang=self.lang, seed=self.seed)
-            path = record_attempt(record, self.progress)
+            result, path = quiz.finish_attempt(self.bank, answers, via="notebook", lang=self.lang, seed=self.seed,
+                                               progress=self.progress)
             for number, (question, order) in enumerate(self.asked, start=1):
-                mark = "✓" if is_correct(question, answers[question.id]) else "✗ " + correct_answer_text(
+                mark = "✓" if quiz.is_correct(question, answers[question.id]) else "✗ " + quiz.correct_answer_text(
                     question, order, self.lang)
                 print(f"{number}. {mark}\n   {question.explanation[self.lang]}")
             verdict = labels["pass"] if result.passed else labels["fail"]

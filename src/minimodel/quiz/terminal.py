@@ -12,13 +12,11 @@ import textwrap
 from minimodel.quiz import (
     LETTERS,
     InvalidAnswer,
-    attempt_record,
     correct_answer_text,
     expected_form,
+    finish_attempt,
     is_correct,
     parse_answer,
-    record_attempt,
-    score,
     shuffled,
 )
 
@@ -98,7 +96,7 @@ def run(bank, *, lang="en", seed=None, stdin, out, progress=None):
     except (EndedEarly, KeyboardInterrupt):
         out.write(text["ended"] + "\n")
         return ENDED_EARLY
-    result = score(bank, answers)
+    result, path = finish_attempt(bank, answers, via="terminal", lang=lang, seed=seed, progress=progress)
     verdict = text["pass"] if result.passed else text["fail"]
     out.write("\n" + text["score"].format(correct=result.correct, total=result.total, fraction=result.fraction,
                                           verdict=verdict) + "\n")
@@ -106,6 +104,5 @@ def run(bank, *, lang="en", seed=None, stdin, out, progress=None):
         out.write(text["reread"] + "\n")
         for chapter, n in result.reread:
             out.write(f"  theory/{chapter}.md ({text['missed'].format(n=n)})\n")
-    path = record_attempt(attempt_record(bank, result, via="terminal", lang=lang, seed=seed), progress)
     out.write(text["saved"].format(path=path) + "\n")
     return PASSED if result.passed else NOT_PASSED
