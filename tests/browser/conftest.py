@@ -168,7 +168,7 @@ def page(lab_page, lab_server, request):
     path = request.node.callspec.params.get("path") if hasattr(request.node, "callspec") else None
     following = NOTEBOOKS[NOTEBOOKS.index(path) + 1 :] if path in NOTEBOOKS else []
     if following:
-        lab_page.evaluate("async (path) => { await window.jupyterapp.commands.execute('docmanager:open',"
+        lab_page.evaluate("(path) => { window.jupyterapp.commands.execute('docmanager:open',"
                           " {path, options: {activate: false}}); }", following[0])
     yield lab_page
     if getattr(request.node, "call_failed", False):

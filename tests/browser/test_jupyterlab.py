@@ -50,7 +50,9 @@ ERRORS = """() => {
 
 def open_notebook(page, path):
     """Open ``path`` the way a double-click in the file browser does (the default viewer of a .md)."""
-    page.evaluate("async (path) => { await window.jupyterapp.commands.execute('docmanager:open', {path}); }", path)
+    # Not awaited in the page: the readiness check below is the wait (an awaited open of a
+    # document already loading in a background tab can end in "promise was garbage collected").
+    page.evaluate("(path) => { window.jupyterapp.commands.execute('docmanager:open', {path}); }", path)
     page.wait_for_function(NOTEBOOK_READY, arg=path, timeout=90_000)
 
 
