@@ -3,6 +3,7 @@
 #   make test   the same set-up, then every test and every notebook (strict nbval)
 #   make quiz   the phase quiz in the terminal;  make check   am I done with Phase 15?
 # and for maintainers: make notebooks (refresh stored outputs and the committed heatmap), make lint, make lock
+#   make site   the book, built from the executed notebooks into _site/en/;  make site-test   its browser test
 
 PYTHON ?= python3
 VENV   := .venv
@@ -10,14 +11,14 @@ BIN    := $(VENV)/bin
 # Re-install only when the dependency declarations change.
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup lab test quiz check lint notebooks heatmap lock clean
+.PHONY: setup lab test quiz check lint notebooks heatmap lock clean site site-test
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml requirements-lock.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "minimodel needs Python >= 3.11; $(PYTHON) is " + sys.version.split()[0] + ". Run: make PYTHON=python3.11 ...")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements-lock.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements-lock.txt -e '.[dev,book]'
 	@touch $@
 
 # Opens on the first chapter; .md chapters open as notebooks (see tools/lab.py).
@@ -45,10 +46,28 @@ heatmap: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# The book: the committed notebooks as they are (never re-executed), strict (-W, nitpicky: any warning
+# or broken link fails), fresh every time (-E). Its browser assets come from npm, pinned by book/package-lock.json.
+NPM_STAMP := book/node_modules/.installed
+
+$(NPM_STAMP): book/package.json book/package-lock.json
+	cd book && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+site: $(STAMP) $(NPM_STAMP)
+	rm -rf _site/en build/book
+	mkdir -p build/book
+	$(BIN)/python -m sphinx -b html -E -W --keep-going -n -q -d build/book-doctrees -c book build/book _site/en
+	@echo "the book: _site/en/index.html"
+
+# Serves _site/ on 127.0.0.1 and opens every page in Chromium with every other host blocked.
+site-test: $(STAMP)
+	MINIMODEL_BOOK_TESTS=1 MINIMODEL_BROWSER_TESTS=1 $(BIN)/python -m pytest tests/browser/test_book.py
+
 # Re-pin after changing dependencies: writes the exact versions now installed in .venv.
 lock: $(STAMP)
 	{ sed -n '1,3p' requirements-lock.txt; $(BIN)/python -m pip freeze --exclude-editable | grep -v '^minimodel'; } > requirements-lock.txt.new
 	mv requirements-lock.txt.new requirements-lock.txt
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache src/*.egg-info
+	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache src/*.egg-info _site build/book build/book-doctrees book/node_modules

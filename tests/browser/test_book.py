@@ -1,0 +1,361 @@
+"""The static book (`make site`) in headless Chromium, offline: `make site-test` runs this file.
+
+The built site, _site/, is served on 127.0.0.1; every request for any other host is aborted
+and counted. Each page is opened and must load with status 200, no console error, no failed
+request and no outside request, with its math typeset by MathJax and every image decoded.
+On the chapters with controls, every enabled control is moved and the figure it drives must
+change, with no kernel anywhere. The glossary must define at least 20 terms, each linking to
+a chapter section that exists. Screenshots of the landing page, of chapter 02 after its
+slider moved and of the glossary are saved in the folder printed at the end of the run.
+
+These tests need the built site, so they run only with MINIMODEL_BOOK_TESTS=1 (set by
+`make site-test` and .ci/run after `make site`); then a missing site is a failure.
+"""
+
+import functools
+import html.parser
+import http.server
+import os
+import threading
+import time
+import urllib.parse
+
+import pytest
+
+from conftest import ROOT, SCREENSHOTS
+
+SITE = ROOT / "_site"
+BOOK = SITE / "en"
+REQUIRED = os.environ.get("MINIMODEL_BOOK_TESTS") == "1"
+PAGES = sorted(str(p.relative_to(BOOK)) for p in BOOK.rglob("*.html") if not {"_static", "_sources"} & set(p.parts))
+CHAPTER_FOLDERS = ("theory", "lab", "solutions", "quiz")
+# Chapters whose controls must switch their figure in the browser (precomputed frames, jslink).
+CONTROL_PAGES = ("theory/02-scaled-dot-product.html", "theory/03-multi-head.html", "theory/04-masking.html")
+TIMEOUT_MS = 30_000
+
+pytestmark = [
+    pytest.mark.skipif(not REQUIRED, reason="the book's browser test runs with `make site-test`, after `make site`"),
+]
+
+
+@pytest.fixture(scope="module")
+def site():
+    if not (BOOK / "index.html").is_file():
+        pytest.fail(f"no built book at {BOOK}: run `make site` first")
+    handler = functools.partial(_QuietHandler, directory=str(SITE))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class Traffic:
+    """What one page asked for: outside requests (aborted), failed responses, console errors."""
+
+    def __init__(self, base):
+        self.base = base
+        self.clear()
+
+    def clear(self):
+        self.outside, self.failed, self.errors = [], [], []
+
+    def route(self, route):
+        url = route.request.url
+        if url.startswith(self.base + "/") or url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            self.outside.append(url)
+            route.abort()
+
+
+@pytest.fixture(scope="module")
+def book_page(browser, site):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    traffic = Traffic(site)
+    context.route("**/*", traffic.route)
+    page = context.new_page()
+    page.on("console", lambda message: traffic.errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: traffic.errors.append(f"uncaught: {error}"))
+    page.on("response", lambda response: traffic.failed.append(f"{response.status} {response.url}")
+            if response.status >= 400 else None)
+    page.on("requestfailed", lambda request: None if request.url in traffic.outside
+            else traffic.failed.append(f"failed {request.url}"))
+    try:
+        yield page, traffic
+    finally:
+        context.close()
+
+
+RENDERED_WIDGETS = """() => Array.from(document.querySelectorAll('script'))
+    .filter(s => s.type === 'application/vnd.jupyter.widget-view+json')
+    .every(s => s.parentElement.querySelector('.widget-subarea > *') !== null)"""
+
+
+def open_page(book_page, site, path):
+    """Open one page and wait until its math and widgets (if any) have rendered."""
+    page, traffic = book_page
+    traffic.clear()
+    response = page.goto(f"{site}/en/{path}", wait_until="load")
+    assert response is not None and response.status == 200, f"{path}: status {response and response.status}"
+    if page.locator(".math").count():
+        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=TIMEOUT_MS)
+        page.evaluate("() => MathJax.startup.promise")
+    if page.locator('script[type="application/vnd.jupyter.widget-state+json"]').count():
+        # The widget manager renders each view into a .widget-subarea placed before its script.
+        page.wait_for_function(RENDERED_WIDGETS, timeout=TIMEOUT_MS)
+    page.wait_for_function("() => Array.from(document.images).every(i => i.complete)", timeout=TIMEOUT_MS)
+    return page, traffic
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_loads_offline_and_renders(book_page, site, path):
+    page, traffic = open_page(book_page, site, path)
+    assert traffic.outside == [], f"{path} asked other hosts for {traffic.outside}"
+    assert traffic.failed == [], f"{path}: failed requests {traffic.failed}"
+    assert traffic.errors == [], f"{path}: console errors {traffic.errors}"
+
+    math = page.evaluate("""() => Array.from(document.querySelectorAll('.math'))
+                                .map(m => m.querySelector('mjx-container') !== null)""")
+    assert all(math), f"{path}: {math.count(False)} of {len(math)} formulas were not typeset by MathJax"
+    text = page.evaluate("() => document.querySelector('main').innerText")
+    assert "$$" not in text, f"{path}: raw $$ left on the page"
+    if path.startswith("theory/"):
+        assert math, f"{path}: a theory chapter with no typeset formula"
+
+    images = page.evaluate("""() => Array.from(document.querySelectorAll('main img'))
+                                  .map(i => ({src: i.src.slice(-60), width: i.naturalWidth, alt: i.alt,
+                                              widget: i.closest('.jupyter-widgets') !== null}))""")
+    broken = [i["src"] for i in images if i["width"] == 0]
+    assert not broken, f"{path}: images that did not load: {broken}"
+    for image in images:
+        if not image["widget"]:  # figures of the notebooks; widget frames are described by their caption
+            assert len(image["alt"]) > 30 and not image["alt"].startswith("<Figure"), (
+                f"{path}: image {image['src']} has alt text {image['alt']!r}")
+
+    widget_errors = page.locator(".jupyter-widgets-error-widget, .widget-error")
+    assert widget_errors.count() == 0, f"{path}: a widget failed to render: {widget_errors.first.inner_text()}"
+    if path in CONTROL_PAGES or path == "index.html" or path == "glossary.html":
+        page.screenshot(path=SCREENSHOTS / f"book-{path.replace('/', '-')}.png", full_page=False)
+
+
+# --- controls: each one switches its figure in the browser ---------------------------------------
+
+FIGURE_SIGNATURE = """async (output) => {
+  // The bytes of every image shown in this cell's output: a control changed the figure when they change.
+  const shown = Array.from(output.querySelectorAll('img')).filter(i => i.offsetParent !== null && i.complete);
+  const digests = [];
+  for (const img of shown) {
+    const bytes = await (await fetch(img.src)).arrayBuffer();
+    const hash = await crypto.subtle.digest('SHA-256', bytes);
+    digests.push(Array.from(new Uint8Array(hash)).map(b => b.toString(16).padStart(2, '0')).join(''));
+  }
+  return digests.join(',');
+}"""
+
+SINGLE_SWITCHES = ".widget-checkbox input, .widget-toggle-button:not(.widget-toggle-buttons *)"
+CONTROLS = """(output, single) => {
+  // Every enabled control in one cell's output, as [kind, index within its kind].
+  const found = [];
+  output.querySelectorAll('.widget-slider, .widget-hslider').forEach((s, i) => {
+    if (!s.classList.contains('mod-disabled') && !s.querySelector('[disabled]')) found.push(['slider', i]);
+  });
+  output.querySelectorAll('.widget-toggle-buttons').forEach((t, i) => {
+    if (t.querySelectorAll('button:not([disabled])').length > 1) found.push(['toggles', i]);
+  });
+  output.querySelectorAll('.widget-dropdown select').forEach((d, i) => {
+    if (!d.disabled && d.options.length > 1) found.push(['dropdown', i]);
+  });
+  output.querySelectorAll(single).forEach((c, i) => { if (!c.disabled) found.push(['checkbox', i]); });
+  return found;
+}"""
+
+
+def _move(output, kind, index):
+    """Move one control to a different value, the way a reader would; return a label for messages."""
+    if kind == "slider":
+        handle = output.locator(".widget-slider .noUi-handle, .widget-hslider .noUi-handle").nth(index)
+        handle.focus()
+        at_end = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
+        handle.press("ArrowLeft" if at_end else "ArrowRight")
+        return f"slider {index} ({'left' if at_end else 'right'})"
+    if kind == "toggles":
+        buttons = output.locator(".widget-toggle-buttons").nth(index).locator("button")
+        for b in range(buttons.count()):
+            if "mod-active" not in (buttons.nth(b).get_attribute("class") or "") and buttons.nth(b).is_enabled():
+                buttons.nth(b).click()
+                return f"toggle buttons {index} -> {buttons.nth(b).inner_text()!r}"
+    if kind == "dropdown":
+        select = output.locator(".widget-dropdown select").nth(index)
+        options = select.locator("option").all_inner_texts()
+        current = select.evaluate("s => s.options[s.selectedIndex].text")
+        choice = next(o for o in options if o != current)
+        select.select_option(label=choice)
+        return f"dropdown {index} -> {choice!r}"
+    if kind == "checkbox":
+        output.locator(SINGLE_SWITCHES).nth(index).click()
+        return f"checkbox {index}"
+    raise AssertionError(f"cannot move a {kind}")
+
+
+@pytest.mark.parametrize("path", CONTROL_PAGES)
+def test_every_control_changes_its_figure_without_a_kernel(book_page, site, path):
+    page, traffic = open_page(book_page, site, path)
+    outputs = page.locator("div.cell_output").filter(has=page.locator(".widget-slider, .widget-toggle-buttons,"
+                                                                      " .widget-dropdown, .widget-hslider"))
+    assert outputs.count() > 0, f"{path}: no controls rendered"
+    moved = []
+    for o in range(outputs.count()):
+        output = outputs.nth(o)
+        output.scroll_into_view_if_needed()
+        controls = output.evaluate(CONTROLS, SINGLE_SWITCHES)
+        assert controls, f"{path}: explorer {o} has no enabled control"
+        for kind, index in controls:
+            before = output.evaluate(FIGURE_SIGNATURE)
+            assert before, f"{path}: explorer {o} shows no figure"
+            label = _move(output, kind, index)
+            after = _wait_for_new_figure(page, output, before)
+            assert after != before, f"{path}: moving {label} of explorer {o} did not change its figure (no kernel here)"
+            assert after, f"{path}: after moving {label}, explorer {o} shows no figure"
+            moved.append(label)
+            if path == CONTROL_PAGES[0] and kind == "slider" and o == 0:
+                output.screenshot(path=SCREENSHOTS / "book-theory-02-after-slider.png")
+    assert traffic.errors == [], f"{path}: console errors while moving controls: {traffic.errors}"
+    assert traffic.outside == [], f"{path}: outside requests while moving controls: {traffic.outside}"
+    print(f"{path}: moved {len(moved)} controls, each changed its figure: {moved}")
+
+
+def _wait_for_new_figure(page, output, before, seconds=5.0):
+    """The figure signature once it differs from ``before`` and every shown image has loaded (or at timeout)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        loaded = output.evaluate("o => Array.from(o.querySelectorAll('img')).filter(i => i.offsetParent !== null)"
+                                 ".every(i => i.complete && i.naturalWidth > 0)")
+        after = output.evaluate(FIGURE_SIGNATURE)
+        if (loaded and after != before) or time.monotonic() > deadline:
+            return after
+        page.wait_for_timeout(100)
+
+
+# --- dark mode ----------------------------------------------------------------------------------
+
+
+def test_dark_mode_keeps_outputs_on_a_light_background(browser, site):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, color_scheme="dark")
+    try:
+        page = context.new_page()
+        page.goto(f"{site}/en/theory/04-masking.html", wait_until="load")
+        assert page.evaluate("() => document.documentElement.dataset.theme") == "dark"
+        colours = page.evaluate("""() => Array.from(document.querySelectorAll('div.cell_output')).map(o => {
+            const box = getComputedStyle(o), pre = o.querySelector('pre');
+            return {background: box.backgroundColor, text: pre ? getComputedStyle(pre).color : box.color};
+        })""")
+        assert colours, "no outputs on the page"
+        for colour in colours:
+            assert _luminance(colour["background"]) > 0.9, f"dark output background {colour['background']}"
+            assert _luminance(colour["text"]) < 0.3, f"light output text {colour['text']} on a light background"
+        page.screenshot(path=SCREENSHOTS / "book-theory-04-dark.png")
+    finally:
+        context.close()
+
+
+def _luminance(css_colour):
+    channels = [float(c) for c in css_colour[css_colour.index("(") + 1 : css_colour.index(")")].split(",")[:3]]
+    return sum(w * c / 255 for w, c in zip((0.2126, 0.7152, 0.0722), channels, strict=True))
+
+
+# --- links: read from the built files, no browser needed -----------------------------------------
+
+
+class _Links(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.hrefs, self.ids, self.sections, self.terms = [], set(), set(), []
+        self._in_term = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.add(attrs["id"])
+            if tag == "section":
+                self.sections.add(attrs["id"])
+        if tag == "a" and attrs.get("href"):
+            self.hrefs.append(attrs["href"])
+        if tag == "dt" and attrs.get("id", "").startswith("term-"):
+            self.terms.append(attrs["id"])
+
+
+@functools.cache
+def _parse(path):
+    parser = _Links()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+def _resolve(page, href):
+    """The file and fragment an internal link points at, or None for an outside link."""
+    parts = urllib.parse.urlsplit(href)
+    if parts.scheme or parts.netloc or href.startswith("mailto:"):
+        return None
+    target = (page.parent / urllib.parse.unquote(parts.path)).resolve() if parts.path else page
+    if target.is_dir():
+        target = target / "index.html"
+    return target, parts.fragment
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_internal_link_resolves(site, path):
+    page = BOOK / path
+    for href in _parse(page).hrefs:
+        resolved = _resolve(page, href)
+        if resolved is None:
+            continue
+        target, fragment = resolved
+        assert target.is_file(), f"{path}: link {href!r} points at a missing file"
+        if fragment and target.suffix == ".html":
+            assert fragment in _parse(target).ids, f"{path}: link {href!r}: no element with id {fragment!r}"
+
+
+def test_glossary_has_20_terms_each_linking_to_a_chapter_section(site):
+    glossary = BOOK / "glossary.html"
+    text = glossary.read_text(encoding="utf-8")
+    terms = _parse(glossary).terms
+    assert len(terms) >= 20, f"the glossary defines {len(terms)} terms (at least 20 wanted)"
+    # Each definition (<dd>) follows its term (<dt id="term-...">); split the page at the terms.
+    for term, next_term in zip(terms, [*terms[1:], None], strict=True):
+        start = text.index(f'id="{term}"')
+        end = text.index(f'id="{next_term}"') if next_term else text.index("</dl>", start)
+        parser = _Links()
+        parser.feed(text[start - 4 : end])
+        sections = []
+        for href in parser.hrefs:
+            resolved = _resolve(glossary, href)
+            if resolved is None:
+                continue
+            target, fragment = resolved
+            chapter = target.relative_to(BOOK).parts[0] if target.is_relative_to(BOOK) else ""
+            if chapter in CHAPTER_FOLDERS and target.is_file():
+                page_sections = _parse(target).sections
+                assert not fragment or fragment in page_sections, f"{term}: {href} names no section of that page"
+                sections.append(href)
+        assert sections, f"glossary term {term!r} links to no chapter section"
+    # The general index lists the glossary's terms.
+    index = (BOOK / "genindex.html").read_text(encoding="utf-8")
+    missing = [t for t in terms if f"#{t}" not in index]
+    assert not missing, f"terms missing from the general index: {missing}"
+
+
+def test_site_has_every_chapter_where_the_issue_says(site):
+    for folder in CHAPTER_FOLDERS:
+        for notebook in sorted((ROOT / folder).glob("*.ipynb")):
+            page = BOOK / folder / f"{notebook.stem}.html"
+            assert page.is_file(), f"{notebook.relative_to(ROOT)} has no page at {page.relative_to(ROOT)}"
+
