@@ -30,7 +30,8 @@ REQUIRED = os.environ.get("MINIMODEL_BOOK_TESTS") == "1"
 PAGES = sorted(str(p.relative_to(BOOK)) for p in BOOK.rglob("*.html") if not {"_static", "_sources"} & set(p.parts))
 CHAPTER_FOLDERS = ("theory", "lab", "solutions", "quiz")
 # Chapters whose controls must switch their figure in the browser (precomputed frames, jslink).
-CONTROL_PAGES = ("theory/02-scaled-dot-product.html", "theory/03-multi-head.html", "theory/04-masking.html")
+CONTROL_PAGES = ("theory/02-scaled-dot-product.html", "theory/03-multi-head.html", "theory/04-masking.html",
+                 "theory/00-motivation.html")
 TIMEOUT_MS = 30_000
 
 pytestmark = [
@@ -141,6 +142,9 @@ def test_page_loads_offline_and_renders(book_page, site, path):
             assert len(image["alt"]) > 30 and not image["alt"].startswith("<Figure"), (
                 f"{path}: image {image['src']} has alt text {image['alt']!r}")
 
+    if path.split("/")[0] in CHAPTER_FOLDERS:
+        neighbours = page.locator(".prev-next-area a")
+        assert neighbours.count() >= 1, f"{path}: no previous/next links"
     widget_errors = page.locator(".jupyter-widgets-error-widget, .widget-error")
     assert widget_errors.count() == 0, f"{path}: a widget failed to render: {widget_errors.first.inner_text()}"
     if path in CONTROL_PAGES or path == "index.html" or path == "glossary.html":
@@ -179,31 +183,40 @@ CONTROLS = """(output, single) => {
 }"""
 
 
-def _move(output, kind, index):
-    """Move one control to a different value, the way a reader would; return a label for messages."""
+def _moves(output, kind, index):
+    """Move one control through its values, as a reader would; yield a label after each move.
+
+    A slider steps right to its end (or one step left when it starts there), toggle buttons and
+    dropdowns visit every other option, a checkbox is switched on and off.
+    """
     if kind == "slider":
         handle = output.locator(".widget-slider .noUi-handle, .widget-hslider .noUi-handle").nth(index)
-        handle.focus()
-        at_end = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
-        handle.press("ArrowLeft" if at_end else "ArrowRight")
-        return f"slider {index} ({'left' if at_end else 'right'})"
-    if kind == "toggles":
+        at_end = lambda: handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")  # noqa: E731
+        if at_end():
+            handle.press("ArrowLeft")
+            yield f"slider {index} one step left"
+        while not at_end():
+            handle.press("ArrowRight")
+            yield f"slider {index} -> {handle.get_attribute('aria-valuetext') or handle.get_attribute('aria-valuenow')}"
+    elif kind == "toggles":
         buttons = output.locator(".widget-toggle-buttons").nth(index).locator("button")
         for b in range(buttons.count()):
-            if "mod-active" not in (buttons.nth(b).get_attribute("class") or "") and buttons.nth(b).is_enabled():
-                buttons.nth(b).click()
-                return f"toggle buttons {index} -> {buttons.nth(b).inner_text()!r}"
-    if kind == "dropdown":
+            button = buttons.nth(b)
+            if "mod-active" not in (button.get_attribute("class") or "") and button.is_enabled():
+                button.click()
+                yield f"toggle buttons {index} -> {button.inner_text()!r}"
+    elif kind == "dropdown":
         select = output.locator(".widget-dropdown select").nth(index)
-        options = select.locator("option").all_inner_texts()
         current = select.evaluate("s => s.options[s.selectedIndex].text")
-        choice = next(o for o in options if o != current)
-        select.select_option(label=choice)
-        return f"dropdown {index} -> {choice!r}"
-    if kind == "checkbox":
-        output.locator(SINGLE_SWITCHES).nth(index).click()
-        return f"checkbox {index}"
-    raise AssertionError(f"cannot move a {kind}")
+        for option in [o for o in select.locator("option").all_inner_texts() if o != current]:
+            select.select_option(label=option)
+            yield f"dropdown {index} -> {option!r}"
+    elif kind == "checkbox":
+        for state in ("on", "off"):
+            output.locator(SINGLE_SWITCHES).nth(index).click()
+            yield f"switch {index} {state}"
+    else:
+        raise AssertionError(f"cannot move a {kind}")
 
 
 @pytest.mark.parametrize("path", CONTROL_PAGES)
@@ -221,16 +234,18 @@ def test_every_control_changes_its_figure_without_a_kernel(book_page, site, path
         for kind, index in controls:
             before = output.evaluate(FIGURE_SIGNATURE)
             assert before, f"{path}: explorer {o} shows no figure"
-            label = _move(output, kind, index)
-            after = _wait_for_new_figure(page, output, before)
-            assert after != before, f"{path}: moving {label} of explorer {o} did not change its figure (no kernel here)"
-            assert after, f"{path}: after moving {label}, explorer {o} shows no figure"
-            moved.append(label)
-            if path == CONTROL_PAGES[0] and kind == "slider" and o == 0:
-                output.screenshot(path=SCREENSHOTS / "book-theory-02-after-slider.png")
+            for label in _moves(output, kind, index):
+                after = _wait_for_new_figure(page, output, before)
+                assert after != before, f"{path}: {label} (explorer {o}) did not change the figure, with no kernel"
+                assert after, f"{path}: after {label}, explorer {o} shows no figure"
+                moved.append(label)
+                before = after
+                if path == CONTROL_PAGES[0] and kind == "slider" and o == 0 and len(moved) == 1:
+                    output.screenshot(path=SCREENSHOTS / "book-theory-02-after-slider.png")
     assert traffic.errors == [], f"{path}: console errors while moving controls: {traffic.errors}"
     assert traffic.outside == [], f"{path}: outside requests while moving controls: {traffic.outside}"
-    print(f"{path}: moved {len(moved)} controls, each changed its figure: {moved}")
+    print(f"{path}: {len(moved)} moves of {len(set(m.split(' ->')[0] for m in moved))} controls, each changed"
+          f" the figure: {moved}")
 
 
 def _wait_for_new_figure(page, output, before, seconds=5.0):
@@ -262,6 +277,9 @@ def test_dark_mode_keeps_outputs_on_a_light_background(browser, site):
         for colour in colours:
             assert _luminance(colour["background"]) > 0.9, f"dark output background {colour['background']}"
             assert _luminance(colour["text"]) < 0.3, f"light output text {colour['text']} on a light background"
+        page.wait_for_function(RENDERED_WIDGETS, timeout=TIMEOUT_MS)
+        shown = page.locator("div.cell_output").filter(has=page.locator("img")).last
+        shown.scroll_into_view_if_needed()
         page.screenshot(path=SCREENSHOTS / "book-theory-04-dark.png")
     finally:
         context.close()
