@@ -139,7 +139,7 @@ SOLUTION_BANNER = """```{admonition} Try the lab first
 
 This page is the worked solution of [the lab of the same name](../lab/{name}.md). Reading it before
 you have tried the exercises yourself takes away most of what the lab teaches: open the lab, run
-it, and come back here to compare.
+it, and come back here to compare. En español: intenta antes el laboratorio; esta es su solución.
 ```
 """
 QUIZ_NOTE = """```{admonition} The quiz needs a running Python kernel
@@ -148,10 +148,12 @@ QUIZ_NOTE = """```{admonition} The quiz needs a running Python kernel
 On this static page the quiz form below is shown but cannot score or record anything: checking
 an answer runs Python. Take the quiz in a terminal, from a clone of the repository,
 
-    make quiz            # or: .venv/bin/minimodel quiz 15 (add --lang es for Spanish)
+    make quiz                                # the same as .venv/bin/minimodel quiz 15
+    .venv/bin/minimodel quiz 15 --lang es    # en español
 
 or open `quiz/15-attention.md` in JupyterLab (`make lab`) and run the notebook. A passed attempt is
-what `make check` looks for in the Definition of Done.
+what `make check` looks for in the Definition of Done. En español: el cuestionario necesita Python;
+hazlo en la terminal con la segunda orden de arriba.
 ```
 """
 

@@ -22,7 +22,7 @@ import urllib.parse
 
 import pytest
 
-from conftest import ROOT, SCREENSHOTS
+from conftest import BOOK_REPORT, ROOT, SCREENSHOTS
 
 SITE = ROOT / "_site"
 BOOK = SITE / "en"
@@ -68,10 +68,12 @@ class Traffic:
 
     def clear(self):
         self.outside, self.failed, self.errors = [], [], []
+        self.requests = 0
 
     def route(self, route):
         url = route.request.url
         if url.startswith(self.base + "/") or url.startswith(("data:", "blob:")):
+            self.requests += 1
             route.continue_()
         else:
             self.outside.append(url)
@@ -120,6 +122,8 @@ def open_page(book_page, site, path):
 @pytest.mark.parametrize("path", PAGES)
 def test_page_loads_offline_and_renders(book_page, site, path):
     page, traffic = open_page(book_page, site, path)
+    BOOK_REPORT.append(f"{path}: status 200, {traffic.requests} requests to 127.0.0.1, "
+                       f"{len(traffic.outside)} to other hosts (aborted), {len(traffic.errors)} console errors")
     assert traffic.outside == [], f"{path} asked other hosts for {traffic.outside}"
     assert traffic.failed == [], f"{path}: failed requests {traffic.failed}"
     assert traffic.errors == [], f"{path}: console errors {traffic.errors}"
@@ -145,6 +149,7 @@ def test_page_loads_offline_and_renders(book_page, site, path):
     if path.split("/")[0] in CHAPTER_FOLDERS:
         neighbours = page.locator(".prev-next-area a")
         assert neighbours.count() >= 1, f"{path}: no previous/next links"
+    assert "Error displaying widget" not in text, f"{path}: a widget failed to render"
     widget_errors = page.locator(".jupyter-widgets-error-widget, .widget-error")
     assert widget_errors.count() == 0, f"{path}: a widget failed to render: {widget_errors.first.inner_text()}"
     if path in CONTROL_PAGES or path == "index.html" or path == "glossary.html":
@@ -167,54 +172,64 @@ FIGURE_SIGNATURE = """async (output) => {
 
 SINGLE_SWITCHES = ".widget-checkbox input, .widget-toggle-button:not(.widget-toggle-buttons *)"
 CONTROLS = """(output, single) => {
-  // Every enabled control in one cell's output, as [kind, index within its kind].
+  // Every control a reader can use now in one cell's output: shown (a Stack hides the controls of the
+  // settings not selected) and enabled. Each is tagged with data-book-control so Python can find it.
+  const shown = (el) => el.offsetParent !== null;
+  const label = (el) => (el.closest('.widget-inline-hbox, .widget-toggle-buttons') || el)
+                          .querySelector('.widget-label')?.innerText.trim() || '';
+  output.querySelectorAll('[data-book-control]').forEach((el) => { delete el.dataset.bookControl; });
   const found = [];
-  output.querySelectorAll('.widget-slider, .widget-hslider').forEach((s, i) => {
-    if (!s.classList.contains('mod-disabled') && !s.querySelector('[disabled]')) found.push(['slider', i]);
+  const add = (el, kind) => {
+    el.dataset.bookControl = String(found.length);
+    found.push({kind, id: String(found.length), name: `${kind} '${label(el)}'`});
+  };
+  output.querySelectorAll('.widget-slider, .widget-hslider').forEach((s) => {
+    if (shown(s) && !s.classList.contains('mod-disabled') && !s.querySelector('[disabled]')) add(s, 'slider');
   });
-  output.querySelectorAll('.widget-toggle-buttons').forEach((t, i) => {
-    if (t.querySelectorAll('button:not([disabled])').length > 1) found.push(['toggles', i]);
+  output.querySelectorAll('.widget-toggle-buttons').forEach((t) => {
+    if (shown(t) && t.querySelectorAll('button:not([disabled])').length > 1) add(t, 'toggles');
   });
-  output.querySelectorAll('.widget-dropdown select').forEach((d, i) => {
-    if (!d.disabled && d.options.length > 1) found.push(['dropdown', i]);
+  output.querySelectorAll('.widget-dropdown select').forEach((d) => {
+    if (shown(d) && !d.disabled && d.options.length > 1) add(d, 'dropdown');
   });
-  output.querySelectorAll(single).forEach((c, i) => { if (!c.disabled) found.push(['checkbox', i]); });
+  output.querySelectorAll(single).forEach((c) => { if (shown(c) && !c.disabled) add(c, 'switch'); });
   return found;
 }"""
 
 
-def _moves(output, kind, index):
+def _moves(output, control):
     """Move one control through its values, as a reader would; yield a label after each move.
 
     A slider steps right to its end (or one step left when it starts there), toggle buttons and
-    dropdowns visit every other option, a checkbox is switched on and off.
+    dropdowns visit every other option, a switch is turned on and off.
     """
+    kind, name = control["kind"], control["name"]
+    element = output.locator(f'[data-book-control="{control["id"]}"]')
     if kind == "slider":
-        handle = output.locator(".widget-slider .noUi-handle, .widget-hslider .noUi-handle").nth(index)
+        handle = element.locator(".noUi-handle")
         at_end = lambda: handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")  # noqa: E731
         if at_end():
             handle.press("ArrowLeft")
-            yield f"slider {index} one step left"
+            yield f"{name} one step left"
         while not at_end():
             handle.press("ArrowRight")
-            yield f"slider {index} -> {handle.get_attribute('aria-valuetext') or handle.get_attribute('aria-valuenow')}"
+            yield f"{name} -> step {handle.get_attribute('aria-valuenow')}"
     elif kind == "toggles":
-        buttons = output.locator(".widget-toggle-buttons").nth(index).locator("button")
+        buttons = element.locator("button")
         for b in range(buttons.count()):
             button = buttons.nth(b)
             if "mod-active" not in (button.get_attribute("class") or "") and button.is_enabled():
                 button.click()
-                yield f"toggle buttons {index} -> {button.inner_text()!r}"
+                yield f"{name} -> {button.inner_text()!r}"
     elif kind == "dropdown":
-        select = output.locator(".widget-dropdown select").nth(index)
-        current = select.evaluate("s => s.options[s.selectedIndex].text")
-        for option in [o for o in select.locator("option").all_inner_texts() if o != current]:
-            select.select_option(label=option)
-            yield f"dropdown {index} -> {option!r}"
-    elif kind == "checkbox":
+        current = element.evaluate("s => s.options[s.selectedIndex].text")
+        for option in [o for o in element.locator("option").all_inner_texts() if o != current]:
+            element.select_option(label=option)
+            yield f"{name} -> {option!r}"
+    elif kind == "switch":
         for state in ("on", "off"):
-            output.locator(SINGLE_SWITCHES).nth(index).click()
-            yield f"switch {index} {state}"
+            element.click()
+            yield f"{name} {state}"
     else:
         raise AssertionError(f"cannot move a {kind}")
 
@@ -225,27 +240,34 @@ def test_every_control_changes_its_figure_without_a_kernel(book_page, site, path
     outputs = page.locator("div.cell_output").filter(has=page.locator(".widget-slider, .widget-toggle-buttons,"
                                                                       " .widget-dropdown, .widget-hslider"))
     assert outputs.count() > 0, f"{path}: no controls rendered"
-    moved = []
+    moved, swept = [], []
     for o in range(outputs.count()):
         output = outputs.nth(o)
         output.scroll_into_view_if_needed()
-        controls = output.evaluate(CONTROLS, SINGLE_SWITCHES)
-        assert controls, f"{path}: explorer {o} has no enabled control"
-        for kind, index in controls:
+        # Moving one control can show or enable another (a Stack of controls): look again after each.
+        done = set()
+        while True:
+            usable = [c for c in output.evaluate(CONTROLS, SINGLE_SWITCHES) if c["name"] not in done]
+            if not usable:
+                break
+            control = usable[0]
+            done.add(control["name"])
+            swept.append(f"explorer {o}: {control['name']}")
             before = output.evaluate(FIGURE_SIGNATURE)
             assert before, f"{path}: explorer {o} shows no figure"
-            for label in _moves(output, kind, index):
+            for label in _moves(output, control):
                 after = _wait_for_new_figure(page, output, before)
                 assert after != before, f"{path}: {label} (explorer {o}) did not change the figure, with no kernel"
                 assert after, f"{path}: after {label}, explorer {o} shows no figure"
                 moved.append(label)
                 before = after
-                if path == CONTROL_PAGES[0] and kind == "slider" and o == 0 and len(moved) == 1:
+                if path == CONTROL_PAGES[0] and control["kind"] == "slider" and o == 0 and len(moved) == 1:
                     output.screenshot(path=SCREENSHOTS / "book-theory-02-after-slider.png")
+        assert done, f"{path}: explorer {o} has no enabled control"
     assert traffic.errors == [], f"{path}: console errors while moving controls: {traffic.errors}"
     assert traffic.outside == [], f"{path}: outside requests while moving controls: {traffic.outside}"
-    print(f"{path}: {len(moved)} moves of {len(set(m.split(' ->')[0] for m in moved))} controls, each changed"
-          f" the figure: {moved}")
+    BOOK_REPORT.append(f"{path}: {len(moved)} moves of {len(swept)} controls ({', '.join(swept)}),"
+                       " each changed the figure, no kernel")
 
 
 def _wait_for_new_figure(page, output, before, seconds=5.0):
