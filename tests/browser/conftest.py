@@ -38,8 +38,6 @@ HOW_TO_INSTALL = ("install Debian's Chromium with `sudo apt-get install chromium
 # Every control change's latency, (notebook, control, seconds), printed at the end of the run.
 LATENCIES = []
 SCREENSHOTS = pathlib.Path(tempfile.mkdtemp(prefix="minimodel-screenshots-"))
-# Lines about the static book (test_book.py): pages opened, requests, controls moved.
-BOOK_REPORT = []
 PROGRESS = pathlib.Path(tempfile.mkdtemp(prefix="minimodel-progress-")) / "quiz.jsonl"
 
 
@@ -213,10 +211,6 @@ def pytest_terminal_summary(terminalreporter):
             terminalreporter.write_line(_latency_line(notebook, [s for n, _, s in LATENCIES if n == notebook]))
         every = [s for _, _, s in LATENCIES]
         terminalreporter.write_line(_latency_line("all controls", every) + " (goal: median <= 300 ms)")
-    if BOOK_REPORT:
-        terminalreporter.section("The static book (_site/) in Chromium, offline")
-        for line in BOOK_REPORT:
-            terminalreporter.write_line(line)
     if any(SCREENSHOTS.iterdir()):
         terminalreporter.write_line(f"screenshots of every notebook: {SCREENSHOTS}")
 

@@ -22,7 +22,7 @@ import urllib.parse
 
 import pytest
 
-from conftest import BOOK_REPORT, ROOT, SCREENSHOTS
+from conftest import ROOT, SCREENSHOTS
 
 SITE = ROOT / "_site"
 BOOK = SITE / "en"
@@ -34,15 +34,31 @@ CONTROL_PAGES = ("theory/02-scaled-dot-product.html", "theory/03-multi-head.html
                  "theory/00-motivation.html")
 TIMEOUT_MS = 30_000
 
+# Lines about what each page did (requests, controls moved), printed at the end of the run.
+BOOK_REPORT = []
+
+
+class _Report:
+    """A pytest plugin, registered by the site fixture, that prints BOOK_REPORT in the terminal summary."""
+
+    def pytest_terminal_summary(self, terminalreporter):
+        if BOOK_REPORT:
+            terminalreporter.section("The static book (_site/) in Chromium, offline")
+            for line in BOOK_REPORT:
+                terminalreporter.write_line(line)
+
+
 pytestmark = [
     pytest.mark.skipif(not REQUIRED, reason="the book's browser test runs with `make site-test`, after `make site`"),
 ]
 
 
 @pytest.fixture(scope="module")
-def site():
+def site(pytestconfig):
     if not (BOOK / "index.html").is_file():
         pytest.fail(f"no built book at {BOOK}: run `make site` first")
+    if not pytestconfig.pluginmanager.has_plugin("minimodel-book-report"):
+        pytestconfig.pluginmanager.register(_Report(), "minimodel-book-report")
     handler = functools.partial(_QuietHandler, directory=str(SITE))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
