@@ -35,8 +35,9 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-network
                   "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 HOW_TO_INSTALL = ("install Debian's Chromium with `sudo apt-get install chromium` (or point MINIMODEL_CHROMIUM at "
                   "a Chromium binary) and Playwright with `make setup`")
-# Every control change's latency, (notebook, control, seconds), printed at the end of the run.
+# Every control change's latency, (notebook, phase, control, seconds), printed at the end of the run.
 LATENCIES = []
+LATENCY_GOAL = "goal: median <= 100 ms, worst <= 250 ms"
 SCREENSHOTS = pathlib.Path(tempfile.mkdtemp(prefix="minimodel-screenshots-"))
 PROGRESS = pathlib.Path(tempfile.mkdtemp(prefix="minimodel-progress-")) / "quiz.jsonl"
 
@@ -90,18 +91,15 @@ def lab_server(chromium_path, tmp_path_factory):
     docmanager = settings / "@jupyterlab" / "docmanager-extension"
     docmanager.mkdir(parents=True)
     (docmanager / "plugin.jupyterlab-settings").write_text(json.dumps({"autosave": False}))
-    notifications = settings / "@jupyterlab" / "apputils-extension"
-    notifications.mkdir(parents=True)
-    (notifications / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
+    # The news pop-up is off through the environment's overrides.json (tools/lab.py), as under `make lab`.
     env = dict(os.environ, HOME=str(home), JUPYTER_CONFIG_DIR=str(home / "config"),
                JUPYTER_DATA_DIR=str(home / "data"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
                JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
                MINIMODEL_PROGRESS=str(PROGRESS))  # a quiz submitted in a test never reaches .progress/
     port, token, log = _free_port(), secrets.token_hex(16), home / "server.log"
-    lab.install_default_viewers()
+    lab.prepare()  # viewers, no news pop-up, the course notebooks trusted: what `make lab` does
     command = lab.lab_command("--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-                              f"--IdentityProvider.token={token}", "--LabApp.expose_app_in_browser=True",
-                              "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate")
+                              f"--IdentityProvider.token={token}", "--LabApp.expose_app_in_browser=True")
     with open(log, "w") as log_file:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     try:
@@ -206,11 +204,14 @@ def _latency_line(label, seconds):
 
 def pytest_terminal_summary(terminalreporter):
     if LATENCIES:
-        terminalreporter.section("JupyterLab control latency (change -> new figure shown)")
-        for notebook in dict.fromkeys(n for n, _, _ in LATENCIES):
-            terminalreporter.write_line(_latency_line(notebook, [s for n, _, s in LATENCIES if n == notebook]))
-        every = [s for _, _, s in LATENCIES]
-        terminalreporter.write_line(_latency_line("all controls", every) + " (goal: median <= 300 ms)")
+        terminalreporter.section("JupyterLab control latency (input event -> new figure loaded)")
+        for notebook, phase in dict.fromkeys((n, p) for n, p, _, _ in LATENCIES):
+            seconds = [s for n, p, _, s in LATENCIES if (n, p) == (notebook, phase)]
+            terminalreporter.write_line(_latency_line(f"{notebook} ({phase})", seconds))
+        for phase in dict.fromkeys(p for _, p, _, _ in LATENCIES):
+            seconds = [s for _, p, _, s in LATENCIES if p == phase]
+            terminalreporter.write_line(_latency_line(f"every control, {phase}", seconds))
+        terminalreporter.write_line(_latency_line("every control", [s for *_, s in LATENCIES]) + f" ({LATENCY_GOAL})")
     if any(SCREENSHOTS.iterdir()):
         terminalreporter.write_line(f"screenshots of every notebook: {SCREENSHOTS}")
 

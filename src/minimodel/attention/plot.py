@@ -54,10 +54,11 @@ def attention_heatmap(weights, tokens, key_tokens=None, *, ax=None, title=None, 
     return image
 
 
-def head_grid(weights, tokens, *, title, highlight=None):
+def head_grid(weights, tokens, *, title, highlight=None, annotate_highlight=False):
     """One heatmap per head of an (H, T, T) array, up to 4 a row, with one shared colour bar.
 
-    Axes are shared, so the token labels appear once per row and column.
+    Axes are shared, so the token labels appear once per row and column. With
+    ``annotate_highlight`` the highlighted head also shows its weights as numbers.
     """
     weights = np.asarray(weights, dtype=float)
     H = weights.shape[0]
@@ -75,6 +76,10 @@ def head_grid(weights, tokens, *, title, highlight=None):
             axes[h].set_title(f"head {h} (selected)", fontsize=10, fontweight="bold", color="tab:red")
             for spine in axes[h].spines.values():
                 spine.set(color="tab:red", linewidth=3)
+            if annotate_highlight:
+                for (i, j), w in np.ndenumerate(weights[h]):
+                    axes[h].text(j, i, f"{w:.2f}"[1:], ha="center", va="center", fontsize=6,
+                                 color="black" if w > 0.6 else "white")  # ".27": two digits fit a small cell
     axes[0].set_xticks(range(len(tokens)), labels=token_labels(tokens))
     axes[0].set_yticks(range(len(tokens)), labels=token_labels(tokens))
     for ax in axes:  # shared axes share the ticks, but each panel styles its own labels
