@@ -166,6 +166,9 @@ def test_page_loads_offline_and_renders(book_page, site, path):
         neighbours = page.locator(".prev-next-area a")
         assert neighbours.count() >= 1, f"{path}: no previous/next links"
     assert "Error displaying widget" not in text, f"{path}: a widget failed to render"
+    empty_tab_bars = page.evaluate("""() => Array.from(document.querySelectorAll('main .lm-TabBar'))
+        .filter(bar => bar.offsetParent !== null && bar.innerText.trim() === '').length""")
+    assert empty_tab_bars == 0, f"{path}: {empty_tab_bars} visible tab bars without a title (a frame switch showing)"
     widget_errors = page.locator(".jupyter-widgets-error-widget, .widget-error")
     assert widget_errors.count() == 0, f"{path}: a widget failed to render: {widget_errors.first.inner_text()}"
     if path in CONTROL_PAGES or path == "index.html" or path == "glossary.html":
