@@ -104,15 +104,21 @@ def notebook_problems(md):
 
 
 def check_quiz(root, phase=15):
-    attempts = [a for a in quiz.read_attempts() if a.get("phase") == phase]
+    """A valid recorded pass of the phase quiz. Invalid records are skipped and named, never trusted,
+    and never able to hide a valid pass."""
     bank = quiz.load_bank(phase)
-    passes = [a for a in attempts if a.get("passed") and a.get("score", 0) >= bank.pass_fraction]
+    skipped = []
+    attempts = [a for a in quiz.read_attempts(warn=skipped.append, pass_fraction=bank.pass_fraction)
+                if a["phase"] == phase]
+    note = f" ({len(skipped)} invalid record{'s' if len(skipped) > 1 else ''} skipped: {'; '.join(skipped)})" \
+        if skipped else ""
+    passes = [a for a in attempts if a["passed"]]
     if passes:
         best = max(passes, key=lambda a: a["score"])
-        return f"passed on {best.get('finished', '?')} with {best['score']:.0%}"
-    best = max((a.get("score", 0) for a in attempts), default=None)
+        return f"passed on {best.get('finished', '?')} with {best['score']:.0%}{note}"
+    best = max((a["score"] for a in attempts), default=None)
     tried = f"best so far {best:.0%}" if best is not None else "no attempt recorded yet"
-    raise AssertionError(f"{tried}; run: minimodel quiz {phase} (pass at {bank.pass_fraction:.0%})")
+    raise AssertionError(f"{tried}; run: minimodel quiz {phase} (pass at {bank.pass_fraction:.0%}){note}")
 
 
 CHECKS = (
