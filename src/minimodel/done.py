@@ -107,11 +107,13 @@ def check_quiz(root, phase=15):
     """A valid recorded pass of the phase quiz. Invalid records are skipped and named, never trusted,
     and never able to hide a valid pass."""
     bank = quiz.load_bank(phase)
-    skipped = []
-    attempts = [a for a in quiz.read_attempts(warn=skipped.append, pass_fraction=bank.pass_fraction)
-                if a["phase"] == phase]
-    note = f" ({len(skipped)} invalid record{'s' if len(skipped) > 1 else ''} skipped: {'; '.join(skipped)})" \
-        if skipped else ""
+    path = quiz.progress_path()
+    attempts, skipped = quiz.check_attempts(path, pass_fraction=bank.pass_fraction)
+    attempts = [a for a in attempts if a["phase"] == phase]
+    note = ""
+    if skipped:
+        lines = "; ".join(f"line {number}: {problem}" for number, problem in skipped)
+        note = f" ({len(skipped)} invalid record{'s' if len(skipped) > 1 else ''} of {path} skipped: {lines})"
     passes = [a for a in attempts if a["passed"]]
     if passes:
         best = max(passes, key=lambda a: a["score"])

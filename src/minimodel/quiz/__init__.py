@@ -45,6 +45,7 @@ from minimodel.quiz.progress import (
     Finished,
     RecordError,
     attempt_record,
+    check_attempts,
     finish_attempt,
     progress_path,
     read_attempts,
@@ -55,8 +56,8 @@ from minimodel.quiz.progress import (
 
 __all__ = [
     "DRAWN", "KINDS", "LANGUAGES", "LETTERS", "PROGRESS_ENV", "AmbiguousNumber", "Bank", "BankError", "Finished",
-    "InvalidAnswer", "Question", "RecordError", "Result", "attempt_record", "correct_answer_text", "decimals_for",
-    "display_order", "draw", "expected_form", "finish_attempt", "format_number", "format_percent", "is_correct",
-    "load_bank", "model_answer", "parse_answer", "parse_number", "passes", "progress_path", "quotas",
+    "InvalidAnswer", "Question", "RecordError", "Result", "attempt_record", "check_attempts", "correct_answer_text",
+    "decimals_for", "display_order", "draw", "expected_form", "finish_attempt", "format_number", "format_percent",
+    "is_correct", "load_bank", "model_answer", "parse_answer", "parse_number", "passes", "progress_path", "quotas",
     "read_attempts", "record_attempt", "record_problem", "repository_root", "score",
 ]

@@ -48,7 +48,7 @@ REASONS = {
         "permission": ("you are not allowed to write to {culprit}.", "make it writable (chmod u+w {q_culprit})"),
         "other": ("{detail}.", "free some space or fix the folder"),
         "template": "Could not record the attempt in {path}: {why}\nTo fix it, {fix}, or point {env} at a "
-                    "file you can write. Then keep your attempt by adding its record:\n  {command}",
+                    "file you can write. Then keep your attempt by adding its record:\n\n    {command}",
     },
     "es": {
         "file": ("{culprit} es un archivo, pero tiene que ser una carpeta para contener {path}.",
@@ -60,7 +60,7 @@ REASONS = {
         "other": ("{detail}.", "libera espacio o repara la carpeta"),
         "template": "No se ha podido guardar el intento en {path}: {why}\nPara arreglarlo, {fix}, o haz que "
                     "{env} apunte a un archivo en el que puedas escribir. Después conserva tu intento "
-                    "añadiendo su registro:\n  {command}",
+                    "añadiendo su registro:\n\n    {command}",
     },
 }
 
@@ -222,12 +222,21 @@ def read_attempts(path=None, warn=None, pass_fraction=None):
 
     path = pathlib.Path(path or progress_path())
     warn = warn or (lambda message: print(f"warning: {message}", file=sys.stderr))
+    attempts, skipped = check_attempts(path, pass_fraction)
+    for number, problem in skipped:
+        warn(f"line {number} of {path} is not a valid attempt ({problem}); it is skipped and kept in the file")
+    return attempts
+
+
+def check_attempts(path=None, pass_fraction=None):
+    """(valid attempts, [(line number, problem) of the invalid lines]) of the progress file."""
+    path = pathlib.Path(path or progress_path())
     if not path.exists():
-        return []
+        return [], []
     if path.is_dir():
         raise ValueError(f"{path} is a folder, not a file of attempts: move it aside (mv {shlex.quote(str(path))} "
                          f"{shlex.quote(str(path))}.bak)")
-    attempts = []
+    attempts, skipped = [], []
     for number, line in enumerate(path.read_bytes().decode("utf-8", errors="replace").split("\n"), start=1):
         if not line.strip():
             continue
@@ -238,7 +247,7 @@ def read_attempts(path=None, warn=None, pass_fraction=None):
         else:
             problem = record_problem(record, pass_fraction)
         if problem:
-            warn(f"line {number} of {path} is not a valid attempt ({problem}); it is skipped and kept in the file")
-            continue
-        attempts.append(record)
-    return attempts
+            skipped.append((number, problem))
+        else:
+            attempts.append(record)
+    return attempts, skipped

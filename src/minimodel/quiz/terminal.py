@@ -64,7 +64,8 @@ class EndedEarly(Exception):
 def wrap(text, first="", rest=None):
     """``text`` filled to WIDTH, starting with ``first``; later lines indented by ``rest`` (hanging)."""
     rest = " " * len(first) if rest is None else rest
-    return "\n".join(textwrap.fill(part, WIDTH, initial_indent=first if i == 0 else rest, subsequent_indent=rest)
+    return "\n".join(textwrap.fill(part, WIDTH, initial_indent=first if i == 0 else rest, subsequent_indent=rest,
+                                   break_long_words=False, break_on_hyphens=False)  # paths and formulas stay whole
                      for i, part in enumerate(text.split("\n")))
 
 
@@ -151,7 +152,8 @@ def run(bank, *, lang="en", seed=None, stdin, out, progress=None):
     finished = finish_attempt(bank, [q for q, _ in asked], answers, via="terminal", lang=lang, seed=seed,
                               show=lambda result: show_result(out, result, lang), progress=progress)
     if finished.error is not None:
-        out.write("\n" + finished.error.explain(finished.record, lang) + "\n")
-        return NOT_RECORDED
+        message = finished.error.explain(finished.record, lang).split("\n")
+        out.write("\n" + "\n".join(line if line.startswith("  ") else wrap(line, "", "  ") for line in message) + "\n")
+        return NOT_RECORDED  # the command line to paste stays whole
     out.write(text["saved"].format(path=finished.path) + "\n")
     return PASSED if finished.result.passed else NOT_PASSED
