@@ -10,6 +10,7 @@ and "New attempt" draws a new set of questions with a new seed.
 """
 
 import html
+import re
 import secrets
 
 import ipywidgets as widgets
@@ -34,6 +35,11 @@ LABELS = {
 }
 
 
+def rich(text):
+    """``text`` as HTML, with its `code spans` shown as code."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+
+
 def answer_control(question, order, lang):
     """The control for one question; ``typed(question, control)`` reads it back as terminal text.
 
@@ -41,7 +47,7 @@ def answer_control(question, order, lang):
     are what one clicks: a radio button's label does not wrap and would overlap the next.
     """
     texts = question.options.get(lang) or question.items.get(lang) or []
-    listing = widgets.HTML("<br>".join(f"{LETTERS[n]}) {html.escape(texts[i])}" for n, i in enumerate(order)))
+    listing = widgets.HTML("<br>".join(f"{LETTERS[n]}) {rich(texts[i])}" for n, i in enumerate(order)))
     letters = list(LETTERS[: len(order)])
     if question.kind == "choice":
         pick = widgets.ToggleButtons(options=letters, value=None, style={"button_width": "3em"})
@@ -95,7 +101,7 @@ class QuizForm:
                                        pass_=quiz.format_percent(self.bank.pass_fraction, self.lang))
         rows = [widgets.HTML(f"<p>{html.escape(intro)}</p>")]
         for number, ((question, _), control) in enumerate(zip(self.asked, self.controls, strict=True), start=1):
-            prompt = f"<b>{number}.</b> {html.escape(question.prompt[self.lang])} <i>({question.chapter})</i>"
+            prompt = f"<b>{number}.</b> {rich(question.prompt[self.lang])} <i>({question.chapter})</i>"
             rows += [widgets.HTML(prompt), control]
         self.output.clear_output()
         self.submit_button.disabled, self.again_button.disabled = False, True
