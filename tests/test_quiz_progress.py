@@ -266,3 +266,21 @@ def test_scripted_run_asks_ambiguous_thousands_again(tmp_path):
     assert run.returncode == 0, run.stdout[-500:]
     assert '"263,168" could mean 263168 or 263.168' in run.stdout
     assert json.loads(path.read_text())["score"] == 1.0  # asked again, never counted wrong
+
+
+def test_a_full_disk_is_explained_too(progress, monkeypatch):
+    import errno
+
+    quiz.record_attempt(record(0.5, False))
+    before = progress.read_bytes()
+
+    def full(fd, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(quiz.progress.os, "write", full)
+    with pytest.raises(quiz.RecordError) as error:
+        quiz.record_attempt(record())
+    assert progress.read_bytes() == before  # nothing half-written
+    message = error.value.explain(record(), "en")
+    assert f"Could not record the attempt in {progress}: No space left on device." in message
+    assert "No se ha podido guardar" in error.value.explain(record(), "es")
