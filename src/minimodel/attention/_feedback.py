@@ -26,6 +26,11 @@ def as_numbers(name, value):
         return None, f"{name} cannot be read as an array of numbers ({type(error).__name__}: {error})"
     if array.dtype == bool or array.dtype.kind in "iuf":
         return array, None
+    if array.dtype == object:  # Fractions, Python numbers mixed with NumPy ones
+        try:
+            return array.astype(float), None
+        except (TypeError, ValueError):
+            pass
     return None, f"{name} is not a number or an array of numbers (got {type(value).__name__} of dtype {array.dtype})"
 
 

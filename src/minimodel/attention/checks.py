@@ -221,7 +221,7 @@ def check_causal(fn, *, d=4, lengths=(1, 2, 8, 33), batch=None, seed=0):
     ``fn(x)`` returns ``out`` or ``(out, weights)``. x is (T, d) random numbers, or
     (B, T, d) with ``batch=B``; out is (T, ...) or (B, T, ...); weights, when
     returned, have the query and key axes last, (..., T, T). For every T in
-    ``lengths`` the test checks four things and stops at the first evidence:
+    ``lengths`` the test checks three things and stops at the first evidence:
 
     * future half: for every t, moving the tokens after t by large random amounts
       leaves the outputs at 0..t, and the weights' rows 0..t, bit-for-bit equal;
