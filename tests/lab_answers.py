@@ -28,7 +28,8 @@ LAB00 = {
     total = e.sum(axis=-1, keepdims=True)
     return e / np.where(total == 0, 1.0, total)
 """,
-    "    return ..., ...  # your code here: (out, weights)\n": """    scores = q @ np.swapaxes(k, -1, -2) / math.sqrt(q.shape[-1])
+    "    return ..., ...  # your code here: (out, weights)\n": """\
+    scores = q @ np.swapaxes(k, -1, -2) / math.sqrt(q.shape[-1])
     if mask is not None:
         scores = np.where(mask, scores, -np.inf)
     weights = my_softmax(scores)
@@ -130,5 +131,5 @@ def answered(name, *, wrong=None, missing=(), wrong_value="0.5"):
             continue
         if key == wrong:
             answer = key.replace("...", wrong_value)
-        text = pattern.sub(lambda _: answer, text)
+        text = pattern.sub(lambda _, answer=answer: answer, text)
     return text
