@@ -166,6 +166,17 @@ def test_an_endless_loop_is_stopped_and_reported(tmp_path):
     assert grade.line() == "lab 00: 0 of 8 exercises ✓, next: Exercise 1 (stopped after 4 s: a cell ran too long)"
 
 
+def test_the_newer_file_of_a_pair_is_the_one_graded(tmp_path):
+    import os
+
+    md, ipynb = tmp_path / "00-attention-by-hand.md", tmp_path / "00-attention-by-hand.ipynb"
+    md.write_text("x"), ipynb.write_text("y")
+    os.utime(md, ns=(1, 2_000_000_000)), os.utime(ipynb, ns=(1, 1_000_000_000))
+    assert labwork.source_of(ipynb) == md
+    os.utime(ipynb, ns=(1, 3_000_000_000))  # edited in an editor that writes only the .ipynb
+    assert labwork.source_of(md) == ipynb
+
+
 def test_an_unreadable_workspace_lab_is_reported(tmp_path):
     root = fresh_tree(tmp_path)
     (root / "work").mkdir()

@@ -40,13 +40,21 @@ def create_workspace(root):
     return created
 
 
+def source_of(path):
+    """Which file of a pair holds the learner's latest work: the newer of the .md and the .ipynb.
+
+    JupyterLab with jupytext saves both; an editor that knows only one of them updates that one.
+    """
+    path = pathlib.Path(path)
+    pair = [p for p in (path.with_suffix(".md"), path.with_suffix(".ipynb")) if p.is_file()]
+    return max(pair, key=lambda p: p.stat().st_mtime_ns) if pair else path.with_suffix(".md")
+
+
 def read_notebook(path):
-    """A lab as a notebook: the MyST .md when there is one (jupytext keeps it current), else the .ipynb."""
+    """A lab as a notebook, read from ``source_of(path)``."""
     import jupytext
 
-    path = pathlib.Path(path)
-    md = path.with_suffix(".md")
-    return jupytext.read(md if md.is_file() else path.with_suffix(".ipynb"))
+    return jupytext.read(source_of(path))
 
 
 def exercise_of_cells(notebook):
@@ -153,8 +161,7 @@ def prepare(root, name):
     try:
         return grade, headless(read_notebook(work))
     except Exception as error:  # a file the learner broke: say so, grade nothing
-        shown = work if work.is_file() else work.with_suffix(".ipynb")
-        grade.problems.append(f"cannot read {WORKSPACE}/{shown.name}: {str(error)[:120]}")
+        grade.problems.append(f"cannot read {WORKSPACE}/{source_of(work).name}: {str(error)[:120]}")
         return grade, None
 
 
