@@ -6,6 +6,10 @@ It opens on the first chapter, and makes a double-click on a chapter's `.md` ope
 as a notebook (jupytext's "Jupytext Notebook" viewer, with the outputs of the paired
 `.ipynb`) instead of as plain text: that setting is written to this environment's
 JupyterLab `overrides.json`, never to the user's own settings.
+
+On its first run it also creates the learner's workspace, `work/` (git-ignored), with
+a copy of every lab; later runs add only labs that are missing there and never
+overwrite a file, so the learner's answers survive `git pull`.
 """
 
 import json
@@ -13,6 +17,8 @@ import os
 import pathlib
 import sys
 import tempfile
+
+from minimodel.labwork import WORKSPACE, create_workspace
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FIRST_CHAPTER = "theory/00-motivation.md"
@@ -42,7 +48,18 @@ def lab_command(*extra):
             f"--LabApp.default_url=/lab/tree/{FIRST_CHAPTER}", *allow_root, *extra]
 
 
+def prepare_workspace(root=ROOT, out=sys.stdout):
+    """Create work/ with the labs the learner does not have yet, and say where to work."""
+    created = create_workspace(root)
+    new = sorted({p.stem for p in created})
+    if new:
+        out.write(f"Created your workspace {WORKSPACE}/ with: {', '.join(new)}.\n")
+    out.write(f"Do the labs in {WORKSPACE}/ (your copies, never overwritten, ignored by git); lab/ is the "
+              "course's pristine version.\nSee your progress with: make check\n")
+
+
 if __name__ == "__main__":
+    prepare_workspace()
     install_default_viewers()
     command = lab_command(*sys.argv[1:])
     os.execv(command[0], command)
