@@ -113,6 +113,7 @@ def test_command_line_prints_the_table(capsys):
     rows = [line.split() for line in out.splitlines() if line.split()[:1] in (["32"], ["64"])]
     assert [row[0] for row in rows] == ["32", "64"] and all(len(row) == 6 for row in rows)
     assert "softmax" in out and "steps at T = 64" in out
+    assert "read against the cost model" in out and "- slope from T = 32 to 64" in out and "target" in out
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -442,14 +442,20 @@ def main(argv=None):
     parser.add_argument("--sizes", type=_sizes, default=SIZES, help="sequence lengths T (default: 64,...,2048)")
     parser.add_argument("--repeats", type=_positive, default=5, help="timed runs per measurement (median)")
     args = parser.parse_args(argv)
-    rate = matmul_gflops()
-    print(f"machine: float32 matmul {rate:.1f} GFLOP/s, copy {stream_gbps():.1f} GB/s, "
-          f"np.exp {exp_gelems():.2f} G/s (one core)")
+    machine = Ceilings(matmul_gflops(), stream_gbps(), exp_gelems(), os.cpu_count() or 1)
+    print(f"machine: float32 matmul {machine.peak:.1f} GFLOP/s, copy {machine.bw:.1f} GB/s, "
+          f"np.exp {machine.exp:.2f} G/s (one core), {machine.cores} cores")
     print(f"MultiHeadAttention({D_MODEL}, {N_HEADS}), float32, median of {args.repeats} runs\n")
-    print(format_table(measure(args.sizes, args.repeats, rate)))
-    T = max(args.sizes)
+    rows = measure(sorted(set(args.sizes)), args.repeats, machine.peak)
+    print(format_table(rows))
+    T = rows[-1].T
     print(f"\nsteps at T = {T}, each timed alone:")
     print(format_steps(step_seconds(T, repeats=args.repeats), T))
+    print("\nread against the cost model:")
+    verdicts = [target_verdict(rows, machine)]
+    if len(rows) > 1:
+        verdicts[:0] = [growth_verdict(rows), slope_verdict(rows)]
+    print("\n".join(f"- {v}" for v in verdicts))
     return 0
 
 
