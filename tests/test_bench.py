@@ -77,7 +77,9 @@ def test_verdicts_read_a_fast_and_a_slow_machine():
     assert "within 0.1 of the FLOP model" in bench.slope_verdict(_rows(FAST, {1024: 1.5, 2048: 1.5}))
 
     # Growth from 64 to 2048: the FLOPs grow 90.4×.
-    assert "time grew 31.6×" in bench.growth_verdict(fast) and "slower than the FLOPs" in bench.growth_verdict(fast)
+    assert "time grew 31.6×" in bench.growth_verdict(fast) and "even than a linear cost" in bench.growth_verdict(fast)
+    moderate = bench.growth_verdict(_rows(FAST, {64: 2.0, 2048: 1.4}))  # 63× : between linear and the FLOPs
+    assert "time grew 63.2×" in moderate and "slower than the FLOPs, because" in moderate
     assert "time grew 131.0×" in bench.growth_verdict(slow) and "faster than the FLOPs" in bench.growth_verdict(slow)
     assert "the matmul FLOPs 90.4×" in bench.growth_verdict(slow)
     assert "the time shrank" in bench.growth_verdict(_rows(FAST, {64: 200.0, 2048: 1.5}))

@@ -353,6 +353,10 @@ def growth_verdict(rows, d_model=D_MODEL, n_heads=N_HEADS):
     if grown >= flops:
         return text + ("faster than the FLOPs, because the softmax adds T² time with almost no FLOPs and the "
                        "attention products run further below the ceiling than the projections.")
+    if grown < linear:
+        return text + ("slower than the FLOPs and even than a linear cost, so fixed costs per call (Python, "
+                       "thread hand-offs, small BLAS calls) dominate the smallest size, or a timing there was "
+                       "disturbed by other load.")
     return text + ("slower than the FLOPs, because the smallest size ran further below the ceiling than the "
                    "largest (fixed costs per call weigh most on small products).")
 
@@ -364,8 +368,9 @@ def slope_verdict(rows, d_model=D_MODEL, n_heads=N_HEADS, close=0.1):
     model = chord(lambda T: forward_flops(T, d_model, n_heads), a.T, b.T)
     text = f"slope from T = {a.T} to {b.T}: measured {measured:.2f}, FLOP model {model:.2f}; "
     if not 1 - close <= measured <= 2 + close:
-        return text + ("outside [1, 2], which a time aT + bT² cannot give: a timing was disturbed by other load, "
-                       "so run the timing cell again.")
+        return text + ("outside [1, 2], which a time aT + bT² cannot give: below 1 a fixed cost per call can "
+                       "still dominate (at small T), otherwise a timing was disturbed by other load, so run the "
+                       "timing cell again.")
     if measured > model + close:
         return text + ("above the FLOP model: the T² steps take a larger share of the time than of the FLOPs "
                        "(the softmax costs time but almost no FLOPs).")
