@@ -171,6 +171,8 @@ def score(grade, notebook, stopped):
     grade.notebook = notebook
     grade.right = [e for e in grade.exercises if found.get(e) and all(m == "✓" for m in found[e])]
     errors = [f"{e}: {m[len('error: '):]}" for e in grade.exercises for m in found.get(e, []) if m.startswith("error")]
+    if stopped:  # the interrupt that stopped a cell is not the learner's error
+        errors = [e for e in errors if "KeyboardInterrupt" not in e]
     if errors:
         grade.problems.append(f"error in {errors[0]}"[:200])
     if stopped:
