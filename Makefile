@@ -1,5 +1,5 @@
 # Two commands set everything up on a fresh clone (only Python >= 3.11 and make needed):
-#   make lab    create .venv if missing, install the pinned set, open JupyterLab
+#   make lab    create .venv if missing, install the pinned set, copy the labs into work/ (once), open JupyterLab
 #   make test   the same set-up, then every test and every notebook (strict nbval)
 #   make quiz   the phase quiz in the terminal;  make check   am I done with Phase 15?
 # and for maintainers: make notebooks (refresh stored outputs and the committed heatmap), make lint, make lock
@@ -21,7 +21,8 @@ $(STAMP): pyproject.toml requirements-lock.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements-lock.txt -e '.[dev,book]'
 	@touch $@
 
-# Opens on the first chapter; .md chapters open as notebooks (see tools/lab.py).
+# Creates work/ with your copies of the labs (never overwritten), opens on the first chapter;
+# .md chapters open as notebooks (see tools/lab.py).
 lab: $(STAMP)
 	$(BIN)/python tools/lab.py
 

@@ -6,9 +6,10 @@ import shutil
 
 import pytest
 
-from minimodel import done, quiz
+from minimodel import done, labwork, quiz
 
 ROOT = quiz.repository_root()
+LAB_WORK = "every lab exercise answered correctly (your copies in work/)"
 
 
 @pytest.fixture
@@ -18,17 +19,30 @@ def progress(tmp_path, monkeypatch):
     return path
 
 
-def test_a_fresh_clone_holds_everything_but_the_quiz(progress):
-    results = done.checklist(ROOT)
-    assert [item for item, ok, _ in results if not ok] == ["Quiz 15 passed at ≥ 80 %"]
+@pytest.fixture
+def lab_work_done(monkeypatch):
+    """Every lab graded N of N, without executing anything (tests/test_labwork.py runs the real grader)."""
+    def all_right(root):
+        grades = []
+        for name in labwork.LABS:
+            exercises = labwork.graded_exercises(labwork.read_notebook(ROOT / "lab" / f"{name}.md"))
+            grades.append(labwork.LabGrade(name, exercises, right=list(exercises)))
+        return grades
+    monkeypatch.setattr(labwork, "grade_workspace", all_right)
+
+
+def test_a_fresh_clone_holds_everything_but_the_quiz_and_the_lab_work(tmp_path, progress):
+    results = done.checklist(copy_of_repository(tmp_path))
+    assert [item for item, ok, _ in results if not ok] == [LAB_WORK, "Quiz 15 passed at ≥ 80 %"]
     out = io.StringIO()
     assert done.report(results, out) == 1
     text = out.getvalue()
-    assert text.count("✓") == 5 and "✗ Quiz 15" in text and "no attempt recorded yet" in text
-    assert "5 of 6 hold" in text
+    assert text.count("\n✓") == 5 and "✗ Quiz 15" in text and "no attempt recorded yet" in text
+    assert "    lab 00: 0 of 8 exercises ✓, next: Exercise 1 (not started: make lab creates work/" in text
+    assert "5 of 7 hold" in text
 
 
-def test_a_recorded_pass_completes_the_checklist_and_a_fail_does_not(progress):
+def test_a_recorded_pass_completes_the_checklist_and_a_fail_does_not(progress, lab_work_done):
     quiz.record_attempt({"phase": 15, "score": 0.6, "passed": False, "finished": "2026-11-23T10:00:00+00:00"})
     _, ok, reason = done.checklist(ROOT)[-1]
     assert not ok and "best so far 60%" in reason
@@ -36,6 +50,7 @@ def test_a_recorded_pass_completes_the_checklist_and_a_fail_does_not(progress):
     out = io.StringIO()
     assert done.report(done.checklist(ROOT), out) == 0
     assert "✗" not in out.getvalue() and "passed on 2026-11-23T11:00:00+00:00 with 85%" in out.getvalue()
+    assert "    lab 03: 9 of 9 exercises ✓\n" in out.getvalue()
 
 
 def test_the_hand_derivation_is_the_paper_one():
@@ -79,11 +94,11 @@ def test_an_unexecuted_lab_is_caught(tmp_path):
         "lab/00-attention-by-hand.ipynb has cells that were never run"]
 
 
-def test_minimodel_check_exit_status(progress):
+def test_minimodel_check_exit_status(progress, lab_work_done):
     from minimodel.cli import main
 
     out = io.StringIO()
     assert main(["check", "15"], stdout=out) == 1 and "✗ Quiz 15" in out.getvalue()
     quiz.record_attempt({"phase": 15, "score": 0.9, "passed": True})
     out = io.StringIO()
-    assert main(["check", "15"], stdout=out) == 0 and "6 of 6 hold." in out.getvalue()
+    assert main(["check", "15"], stdout=out) == 0 and "7 of 7 hold." in out.getvalue()

@@ -14,6 +14,10 @@ settings, all under ``sys.prefix``, that is `.venv`):
   (`VBox(children=...)`); trust is a signature kept in a local database, which a
   fresh clone does not have. The notebooks are signed into a database of this
   environment, which the server is pointed at.
+
+On its first run it also creates the learner's workspace, `work/` (git-ignored), with
+a copy of every lab; later runs add only labs that are missing there and never
+overwrite a file, so the learner's answers survive `git pull`.
 """
 
 import json
@@ -21,6 +25,8 @@ import os
 import pathlib
 import sys
 import tempfile
+
+from minimodel.labwork import WORKSPACE, create_workspace
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FIRST_CHAPTER = "theory/00-motivation.md"
@@ -101,7 +107,18 @@ def lab_command(*extra, prefix=sys.prefix):
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", *allow_root, *extra]
 
 
+def prepare_workspace(root=ROOT, out=sys.stdout):
+    """Create work/ with the labs the learner does not have yet, and say where to work."""
+    created = create_workspace(root)
+    new = sorted({p.stem for p in created})
+    if new:
+        out.write(f"Created your workspace {WORKSPACE}/ with: {', '.join(new)}.\n")
+    out.write(f"Do the labs in {WORKSPACE}/ (your copies, never overwritten, ignored by git); lab/ is the "
+              "course's pristine version.\nSee your progress with: make check\n")
+
+
 if __name__ == "__main__":
+    prepare_workspace()
     prepare()
     command = lab_command(*sys.argv[1:])
     os.execv(command[0], command)

@@ -3,7 +3,9 @@
     minimodel quiz 15 [--seed N] [--lang es]   the phase quiz in the terminal
     minimodel check 15                          the Definition of Done as a checklist
 
-``python -m minimodel ...`` is the same command.
+``python -m minimodel ...`` is the same command. Exit statuses of ``quiz``: 0 passed, 1 not passed,
+3 finished but not recorded (the progress file could not be written; the record is printed),
+130 stopped early; 2 for bad arguments or an unreadable bank, as for ``check`` (0 done, 1 not done).
 """
 
 import argparse
@@ -30,7 +32,7 @@ def parser():
     commands = main.add_subparsers(dest="command", required=True)
     quiz = commands.add_parser("quiz", help="take a phase quiz in the terminal")
     quiz.add_argument("phase", type=_phase, help="the phase number: 15")
-    quiz.add_argument("--seed", type=_seed, help="repeat a question order (printed at the start of every run)")
+    quiz.add_argument("--seed", type=_seed, help="repeat a draw of questions (its seed is printed first)")
     quiz.add_argument("--lang", choices=("en", "es"), default="en", help="language of the questions (default: en)")
     check = commands.add_parser("check", help="the phase's Definition of Done as a checklist")
     check.add_argument("phase", type=_phase, help="the phase number: 15")

@@ -3,7 +3,8 @@
 Each check returns (holds, reason). Nothing is taken on trust: the checks call
 the library, re-derive the 2-token example with ``math``, run the causal
 perturbation test, compare the committed heatmap with the code, read the lab
-notebooks and their pairs, and read the quiz attempts in the progress file.
+notebooks and their pairs, execute the learner's copies of the labs in
+``work/`` (``minimodel.labwork``), and read the quiz attempts in the progress file.
 """
 
 import math
@@ -11,9 +12,9 @@ import pathlib
 
 import numpy as np
 
-from minimodel import quiz
+from minimodel import labwork, quiz
 
-LABS = ("00-attention-by-hand", "01-multi-head-attention", "02-causal-mask", "03-attention-perf")
+LABS = labwork.LABS
 # lab/00's example: two tokens, d_k = 4 so that √d_k = 2 is exact.
 HAND_Q = ((1, 1, 1, -1), (2, 2, 1, 0))
 HAND_K = ((1, 1, 0, 0), (0, 0, 1, 1))
@@ -56,11 +57,13 @@ def check_causal_mask(root):
     from minimodel.attention.checks import check_causal
 
     layer = MultiHeadAttention(8, 2)
-    for name, fn, d in (("scaled_dot_product_attention", lambda x: scaled_dot_product_attention(
-            x, x, x, causal_mask(len(x))), 4), ("MultiHeadAttention", lambda x: layer(x, causal_mask(len(x))), 8)):
-        result = check_causal(fn, d=d)
+    cases = (("scaled_dot_product_attention", lambda x: scaled_dot_product_attention(x, x, x, causal_mask(len(x))), 4,
+              None), ("MultiHeadAttention", lambda x: layer(x, causal_mask(x.shape[-2])), 8, 3))
+    for name, fn, d, batch in cases:
+        result = check_causal(fn, d=d, batch=batch)
         assert result.passed, f"{name}: {result.reason}"
-    return "perturbing the future leaves the past bit-for-bit unchanged (function and layer)"
+    return ("perturbing the future leaves the past bit-for-bit unchanged and every position sees itself "
+            "(the function, and the layer on a batch of 3)")
 
 
 def check_heatmap(root):
@@ -103,16 +106,33 @@ def notebook_problems(md):
     return problems
 
 
+def check_lab_work(root):
+    """The learner's copies in work/, executed and graded: one line per lab."""
+    grades = labwork.grade_workspace(root)
+    lines = "\n".join(grade.line() for grade in grades)
+    if not all(grade.done for grade in grades):
+        raise AssertionError(lines)
+    return lines
+
+
 def check_quiz(root, phase=15):
-    attempts = [a for a in quiz.read_attempts() if a.get("phase") == phase]
+    """A valid recorded pass of the phase quiz. Invalid records are skipped and named, never trusted,
+    and never able to hide a valid pass."""
     bank = quiz.load_bank(phase)
-    passes = [a for a in attempts if a.get("passed") and a.get("score", 0) >= bank.pass_fraction]
+    path = quiz.progress_path()
+    attempts, skipped = quiz.check_attempts(path, pass_fraction=bank.pass_fraction)
+    attempts = [a for a in attempts if a["phase"] == phase]
+    note = ""
+    if skipped:
+        lines = "; ".join(f"line {number}: {problem}" for number, problem in skipped)
+        note = f" ({len(skipped)} invalid record{'s' if len(skipped) > 1 else ''} of {path} skipped: {lines})"
+    passes = [a for a in attempts if a["passed"]]
     if passes:
         best = max(passes, key=lambda a: a["score"])
-        return f"passed on {best.get('finished', '?')} with {best['score']:.0%}"
-    best = max((a.get("score", 0) for a in attempts), default=None)
+        return f"passed on {best.get('finished', '?')} with {best['score']:.0%}{note}"
+    best = max((a["score"] for a in attempts), default=None)
     tried = f"best so far {best:.0%}" if best is not None else "no attempt recorded yet"
-    raise AssertionError(f"{tried}; run: minimodel quiz {phase} (pass at {bank.pass_fraction:.0%})")
+    raise AssertionError(f"{tried}; run: minimodel quiz {phase} (pass at {bank.pass_fraction:.0%}){note}")
 
 
 CHECKS = (
@@ -121,6 +141,7 @@ CHECKS = (
     ("causal mask: perturbing the future does not change the past", check_causal_mask),
     ("heatmap of the canonical sequence committed and current", check_heatmap),
     ("every lab notebook executed and in sync with its pair", check_labs),
+    ("every lab exercise answered correctly (your copies in work/)", check_lab_work),
     ("Quiz 15 passed at ≥ 80 %", check_quiz),
 )
 
@@ -140,7 +161,8 @@ def checklist(root=None):
 def report(results, out):
     out.write("Phase 15 — Definition of Done\n")
     for item, holds, reason in results:
-        out.write(f"{'✓' if holds else '✗'} {item}\n    {reason}\n")
+        out.write(f"{'✓' if holds else '✗'} {item}\n")
+        out.write("".join(f"    {line}\n" for line in reason.splitlines() or [""]))
     held = sum(holds for _, holds, _ in results)
     out.write(f"{held} of {len(results)} hold{'' if held == len(results) else '; the phase is not done yet'}.\n")
     return 0 if held == len(results) else 1

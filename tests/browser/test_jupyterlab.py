@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
-from conftest import LATENCIES, NOTEBOOKS, PROGRESS, ROOT, SCREENSHOTS
+from conftest import CLOSE, LATENCIES, NOTEBOOKS, PROGRESS, RESTORE_RACES, ROOT, SCREENSHOTS
 
 NOTEBOOK_READY = """(path) => {
   const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
@@ -73,6 +73,27 @@ EXPLORER_DRAWN = """() => {
   const root = window.jupyterapp.shell.currentWidget.node.querySelector('.minimodel-explorer');
   return !!(root && root.querySelector('.minimodel-frame img'));
 }"""
+MODEL_NOT_FOUND = """() => window.jupyterapp.shell.currentWidget.node.innerText
+  .includes('Error displaying widget: model not found')"""
+
+
+class StoredStateRace(Exception):
+    """jupyterlab_widgets 3.0 marks itself restored when the kernel connects, possibly before the
+    notebook's stored state is loaded; an output rendered in between stays "model not found"."""
+
+
+def open_before_run_all(page, path, tries=3):
+    """The chapter's explorer from its stored state; the upstream race above is counted and retried."""
+    for attempt in range(tries):
+        try:
+            return Chapter(page, path, "before Run All")
+        except StoredStateRace:
+            RESTORE_RACES.append(path)
+            assert attempt < tries - 1, f"{path}: 'model not found' on {tries} openings in a row"
+            page.evaluate(CLOSE, path)
+            open_notebook(page, path)
+
+
 SCROLL_TO_EXPLORER = """async () => {
   const notebook = window.jupyterapp.shell.currentWidget.content;
   const index = notebook.widgets.findIndex(c => c.model.sharedModel.getSource().includes('_explorer()'));
@@ -148,6 +169,8 @@ class Chapter:
                 page.wait_for_function(EXPLORER_DRAWN, timeout=2_000)
                 break
             except PlaywrightTimeout:
+                if page.evaluate(MODEL_NOT_FOUND):
+                    raise StoredStateRace(path) from None
                 assert time.monotonic() < deadline, f"{path} ({phase}): the explorer never showed"
         self.root.scroll_into_view_if_needed()
         page.wait_for_function(NEW_FIGURE_SHOWN, arg="", timeout=30_000)  # the default frame, loaded
@@ -319,7 +342,7 @@ def test_notebook_opens_from_its_md_runs_clean_and_its_controls_work(page, path)
     # "Notebook" is JupyterLab's own factory, "Jupytext Notebook" the one jupytext registers for text files.
     assert kind.lower() in ("notebook", "jupytext notebook"), f"{path} opened with {kind!r}, not as a notebook"
     if path in SWEEPS:  # the controls work from the stored state, with nothing run
-        SWEEPS[path](Chapter(page, path, "before Run All"))
+        SWEEPS[path](open_before_run_all(page, path))
     run_all(page, path)
     if path in SWEEPS:
         SWEEPS[path](Chapter(page, path, "after Run All"))

@@ -3,20 +3,27 @@
     python -m minimodel.attention.bench                  # T = 64 … 2048, under a minute
     python -m minimodel.attention.bench --sizes 256,1024 --repeats 9
 
-First the machine's own ceilings (float32 matmul GFLOP/s, fastest of several
-runs; streaming copy GB/s),
-then one row per sequence length T for ``MultiHeadAttention(512, 8)`` on a
+First the machine's own ceilings (float32 matmul GFLOP/s, the best over several
+shapes; streaming copy GB/s on a buffer well above the last-level cache), then
+one row per sequence length T for ``MultiHeadAttention(512, 8)`` on a
 (T, 512) float32 input: median forward time, achieved GFLOP/s, the time divided
 by the time the same FLOPs take at the measured matmul rate ("÷ bound"), and the
 peak extra memory of one forward, also divided by the bytes of the (H, T, T) weights.
 
 Times are medians of several runs after a warm-up: this machine is shared and
-noisy, so single runs mean little and ratios mean more than milliseconds.
+noisy, so single runs mean little and ratios mean more than milliseconds. The
+functions at the end (``Ceilings``, ``*_verdict``) read a set of measurements
+against the cost model and say what they show, so no notebook has to state a
+number about "this machine" in advance.
 """
 
 import argparse
+import math
 import os
+import pathlib
+import re
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -46,17 +53,30 @@ def median_seconds(fn, repeats=5):
     return statistics.median(_seconds(fn) for _ in range(repeats))
 
 
-def matmul_gflops(n=2048, repeats=10):
-    """float32 GFLOP/s of an (n, n) @ (n, n) product: the compute ceiling NumPy's BLAS reaches.
+# (m, k, n) of the products the matmul ceiling tries: squares of two sizes and the
+# projection's own shapes. One product alone is a poor ceiling: on a shared machine
+# a 2048² product was once measured at half the rate the projections then reached.
+PEAK_SHAPES = ((1024, 1024, 1024), (2048, 2048, 2048), (2048, 512, 512), (2048, 512, 2048))
 
-    A ceiling is the best the machine does, so this takes the fastest run, not
-    the median: on a shared machine a noisy median ceiling (we saw 88 to 169
-    GFLOP/s) would make every "÷ bound" ratio look better than it is.
+
+def matmul_gflops(shapes=PEAK_SHAPES, repeats=5):
+    """float32 GFLOP/s of the fastest (m, k) @ (k, n) product over ``shapes``: the compute ceiling.
+
+    A ceiling is the best the machine does, so this takes the fastest run of the
+    fastest shape, not a median. The shapes take turns, so a burst of load from
+    other users of the machine slows one run of each rather than every run of one.
     """
-    a, b = np.random.default_rng(0).normal(size=(2, n, n)).astype(np.float32)
-    a @ b  # warm-up
-    fastest = min(_seconds(lambda: a @ b) for _ in range(repeats))
-    return 2 * n**3 / fastest / 1e9
+    rng = np.random.default_rng(0)
+    operands = [(rng.normal(size=(m, k)).astype(np.float32), rng.normal(size=(k, n)).astype(np.float32))
+                for m, k, n in shapes]
+    for a, b in operands:
+        a @ b  # warm-up
+    best = 0.0
+    for _ in range(repeats):
+        for a, b in operands:
+            flops = 2 * a.shape[0] * a.shape[1] * b.shape[1]
+            best = max(best, flops / _seconds(lambda a=a, b=b: a @ b))
+    return best / 1e9
 
 
 def _seconds(fn):
@@ -65,8 +85,69 @@ def _seconds(fn):
     return time.perf_counter() - start
 
 
-def stream_gbps(mib=256, repeats=5):
-    """GB/s of copying a large float32 array (bytes read + bytes written): the memory ceiling."""
+_CACHE_SIZE = re.compile(r"([\d.]+)\s*([KMG])", re.IGNORECASE)
+DEFAULT_CACHE = 32 * MIB  # assumed when neither sysfs nor lscpu says
+
+
+def _cache_bytes(text):
+    """Bytes in a size such as '32768K', '32 MiB' or '480 MiB (15 instances)'; None if there is none."""
+    match = _CACHE_SIZE.search(text)
+    return None if match is None else int(float(match[1]) * 1024 ** (1 + "KMG".index(match[2].upper())))
+
+
+def _sysfs_last_level_cache():
+    """Total bytes of the highest cache level listed in sysfs, over all its instances (None if absent)."""
+    sizes = {}  # (level, the CPUs sharing it) -> bytes: one entry per cache instance
+    for index in pathlib.Path("/sys/devices/system/cpu").glob("cpu[0-9]*/cache/index[0-9]*"):
+        try:
+            level = int((index / "level").read_text())
+            shared = (index / "shared_cpu_list").read_text().strip()
+            size = _cache_bytes((index / "size").read_text())
+        except (OSError, ValueError):
+            continue
+        if size:
+            sizes[(level, shared)] = size
+    if not sizes:
+        return None
+    top = max(level for level, _ in sizes)
+    return sum(size for (level, _), size in sizes.items() if level == top)
+
+
+def _lscpu_last_level_cache(text=None):
+    """Bytes of the highest 'Lx cache' line of ``lscpu`` (its total over instances), or None."""
+    if text is None:
+        try:
+            text = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout
+        except (OSError, subprocess.SubprocessError):
+            return None
+    levels = {}
+    for line in text.splitlines():
+        match = re.match(r"\s*L(\d)\w?\s+cache:\s*(.*)", line)
+        if match and _cache_bytes(match[2]):
+            levels[int(match[1])] = max(levels.get(int(match[1]), 0), _cache_bytes(match[2]))
+    return levels[max(levels)] if levels else None
+
+
+def last_level_cache_bytes():
+    """The largest last-level cache size this machine reports (sysfs, lscpu), or DEFAULT_CACHE."""
+    found = [size for size in (_sysfs_last_level_cache(), _lscpu_last_level_cache()) if size]
+    return max(found, default=DEFAULT_CACHE)
+
+
+def stream_buffer_mib(cache_bytes=None):
+    """MiB of each of the two arrays the copy uses: at least 256, and at least twice the last-level cache."""
+    cache_bytes = last_level_cache_bytes() if cache_bytes is None else cache_bytes
+    return max(256, math.ceil(2 * cache_bytes / MIB))
+
+
+def stream_gbps(mib=None, repeats=5):
+    """GB/s of copying a large float32 array (bytes read + bytes written): the memory ceiling.
+
+    Each array is ``stream_buffer_mib()`` MiB unless ``mib`` is given, so source and
+    destination together are at least four times the last-level cache: every
+    copy streams from and to main memory, never from the cache.
+    """
+    mib = stream_buffer_mib() if mib is None else mib
     src = np.ones(mib * MIB // 4, dtype=np.float32)
     dst = np.empty_like(src)
     return 2 * src.nbytes / median_seconds(lambda: np.copyto(dst, src), repeats) / 1e9
@@ -79,19 +160,29 @@ def exp_gelems(n=2**24, repeats=5):
     return n / median_seconds(lambda: np.exp(x, out=out), repeats) / 1e9
 
 
-def step_costs(T, d_model=D_MODEL, n_heads=N_HEADS, itemsize=4):
-    """FLOPs and minimum bytes moved by each step of one forward, as {step: (flops, bytes)}.
+# The library's softmax (attention._softmax_inplace) cuts the (H, T, T) scores into
+# slabs of about 2**18 numbers (1 MiB of float32, well inside the last-level cache),
+# and runs all five passes on one slab before it moves to the next.
+SOFTMAX_PASSES = 5  # max (read), subtract (read + write), exp (read + write), sum (read), divide (read + write)
+SOFTMAX_SLAB_ACCESSES = 2  # per score, to main memory: the slab is read once and written back once
+SOFTMAX_STREAMED_ACCESSES = 8  # per score, if every pass went to main memory (no slabs): 1 + 2 + 2 + 1 + 2
 
-    Bytes count each operand read once and each result written once. The
-    softmax makes five passes over the (H, T, T) scores: max (read), subtract
-    (read + write), exp (read + write), sum (read), divide (read + write).
+
+def step_costs(T, d_model=D_MODEL, n_heads=N_HEADS, itemsize=4):
+    """FLOPs and bytes moved to or from main memory by each step of one forward, {step: (flops, bytes)}.
+
+    The bytes are those of the library's implementation: each operand read once
+    and each result written once. For the softmax that is one read and one write
+    per score (SOFTMAX_SLAB_ACCESSES), because the library works slab by slab and
+    the five passes over a slab run in cache. A softmax that streamed each pass
+    through main memory would move SOFTMAX_STREAMED_ACCESSES per score instead.
     """
     d, H = d_model, n_heads
     scores = H * T * T
     return {
         "projections": (4 * 2 * T * d * d, 4 * itemsize * (2 * T * d + d * d)),  # q, k, v and output
         "QKᵀ": (2 * T * T * d, itemsize * (2 * T * d + scores)),
-        "softmax": (5 * scores, 8 * itemsize * scores),
+        "softmax": (SOFTMAX_PASSES * scores, SOFTMAX_SLAB_ACCESSES * itemsize * scores),
         "weights·V": (2 * T * T * d, itemsize * (scores + 2 * T * d)),
     }
 
@@ -185,6 +276,155 @@ def format_steps(seconds, T, d_model=D_MODEL, n_heads=N_HEADS):
     return "\n".join(lines)
 
 
+# --- reading measurements against the cost model ---------------------------------------
+# The lab and its solution print these verdicts instead of stating in advance what
+# "this machine" does; tests/test_bench.py reads a fast and a slow machine with them.
+
+STEPS = ("projections", "QKᵀ", "softmax", "weights·V")  # the steps that do arithmetic
+TIME_TARGET = 1.8  # the project's time target for the ÷ bound column
+# attention._softmax_inplace runs on one thread below this many scores, on every core above.
+SOFTMAX_THREADED_FROM = 1 << 16
+
+
+@dataclass(frozen=True)
+class Ceilings:
+    """A machine's limits: matmul GFLOP/s, copy GB/s, np.exp G/s on one core, and its number of cores."""
+
+    peak: float
+    bw: float
+    exp: float
+    cores: int = 1
+
+    @property
+    def ridge(self):
+        """FLOP/byte at which the roofline's memory slope, intensity × bw, meets its flat roof, peak."""
+        return self.peak / self.bw
+
+    def roof(self, intensity):
+        """The best GFLOP/s the roofline allows a step of this arithmetic intensity."""
+        return min(self.peak, intensity * self.bw)
+
+
+def compute_bound(ceilings, T, d_model=D_MODEL, n_heads=N_HEADS):
+    """{step: True if its intensity at T lies right of the ridge point (compute-bound), else False}."""
+    return {step: flops / moved > ceilings.ridge for step, (flops, moved) in step_costs(T, d_model, n_heads).items()}
+
+
+def softmax_limits(T, ceilings, d_model=D_MODEL, n_heads=N_HEADS):
+    """Seconds the softmax needs for its main-memory bytes at bw, and for its exponentials alone."""
+    flops, moved = step_costs(T, d_model, n_heads)["softmax"]
+    n_exp = flops // SOFTMAX_PASSES
+    threads = ceilings.cores if n_exp >= SOFTMAX_THREADED_FROM else 1
+    return moved / (ceilings.bw * 1e9), n_exp / (ceilings.exp * 1e9 * threads)
+
+
+def bound_floor(T, ceilings, d_model=D_MODEL, n_heads=N_HEADS):
+    """Smallest ÷ bound the model allows at T: every matmul exactly at the ceiling, the softmax at its floor."""
+    matmul = forward_flops(T, d_model, n_heads) / (ceilings.peak * 1e9)
+    return 1 + max(softmax_limits(T, ceilings, d_model, n_heads)) / matmul
+
+
+def chord(f, T1, T2):
+    """Log–log slope of f between T1 and T2."""
+    return math.log(f(T2) / f(T1)) / math.log(T2 / T1)
+
+
+def ridge_verdict(ceilings, T, d_model=D_MODEL, n_heads=N_HEADS):
+    """The ridge point, and which steps the roofline calls compute- or memory-bound at T."""
+    costs = step_costs(T, d_model, n_heads)
+    lines = [f"ridge point {ceilings.ridge:.2f} FLOP/byte ({ceilings.peak:.1f} GFLOP/s ÷ {ceilings.bw:.1f} GB/s)"]
+    for step, bound in compute_bound(ceilings, T, d_model, n_heads).items():
+        flops, moved = costs[step]
+        side = "right of the ridge: compute-bound" if bound else "left of the ridge: memory-bound"
+        lines.append(f"  {step:<12} {flops / moved:8.2f} FLOP/byte, {side}")
+    return "\n".join(lines)
+
+
+def growth_verdict(rows, d_model=D_MODEL, n_heads=N_HEADS):
+    """How much the forward time grew over the measured range, against a linear, a quadratic and the FLOP model."""
+    first, last = rows[0], rows[-1]
+    grown, linear = last.ms / first.ms, last.T / first.T
+    flops = forward_flops(last.T, d_model, n_heads) / forward_flops(first.T, d_model, n_heads)
+    text = (f"time grew {grown:.1f}× from T = {first.T} to {last.T}; a cost linear in T would grow {linear:.0f}×, "
+            f"a quadratic one {linear**2:.0f}×, the matmul FLOPs {flops:.1f}×: ")
+    if grown < 1:
+        return text + ("the time shrank, which no cost model allows: a timing was disturbed by other load, so "
+                       "run the timing cell again.")
+    if grown >= flops:
+        return text + ("faster than the FLOPs, because the softmax adds T² time with almost no FLOPs and the "
+                       "attention products run further below the ceiling than the projections.")
+    if grown < linear:
+        return text + ("slower than the FLOPs and even than a linear cost, so fixed costs per call (Python, "
+                       "thread hand-offs, small BLAS calls) dominate the smallest size, or a timing there was "
+                       "disturbed by other load.")
+    return text + ("slower than the FLOPs, because the smallest size ran further below the ceiling than the "
+                   "largest (fixed costs per call weigh most on small products).")
+
+
+def slope_verdict(rows, d_model=D_MODEL, n_heads=N_HEADS, close=0.1):
+    """The log–log slope between the two largest sizes, read against the FLOP model and the range [1, 2]."""
+    (a, b), ms = rows[-2:], {r.T: r.ms for r in rows}
+    measured = chord(ms.get, a.T, b.T)
+    model = chord(lambda T: forward_flops(T, d_model, n_heads), a.T, b.T)
+    text = f"slope from T = {a.T} to {b.T}: measured {measured:.2f}, FLOP model {model:.2f}; "
+    if not 1 - close <= measured <= 2 + close:
+        return text + ("outside [1, 2], which a time aT + bT² cannot give: below 1 a fixed cost per call can "
+                       "still dominate (at small T), otherwise a timing was disturbed by other load, so run the "
+                       "timing cell again.")
+    if measured > model + close:
+        return text + ("above the FLOP model: the T² steps take a larger share of the time than of the FLOPs "
+                       "(the softmax costs time but almost no FLOPs).")
+    if measured < model - close:
+        return text + ("below the FLOP model: the larger size ran closer to the matmul ceiling than the smaller "
+                       "one, so the time grew less than the FLOPs (or one timing was disturbed: compare the "
+                       "other slopes).")
+    return text + f"within {close} of the FLOP model: the time grows as the matmul FLOPs do."
+
+
+def softmax_verdict(seconds, T, ceilings, d_model=D_MODEL, n_heads=N_HEADS):
+    """The measured softmax time against its two limits: main-memory traffic and np.exp."""
+    memory, exp = softmax_limits(T, ceilings, d_model, n_heads)
+    floor, nearer = max(memory, exp), "np.exp" if exp >= memory else "memory"
+    text = (f"softmax at T = {T}: measured {1e3 * seconds:.2f} ms; memory alone {1e3 * memory:.2f} ms, "
+            f"np.exp alone {1e3 * exp:.2f} ms. The {nearer} limit is the floor, and the measurement is "
+            f"{seconds / floor:.1f}× it: ")
+    if seconds < 0.8 * floor:
+        return text + ("faster than the floor allows, so a ceiling was measured while the machine was busier: "
+                       "measure the ceilings again.")
+    if seconds > 3 * floor:
+        return text + ("far above both limits, so neither explains its time: most of it goes to the other four "
+                       "passes, which run in cache, and to handing slabs to the threads.")
+    return text + "what lies above the floor is the other four passes, which run in cache but still take time."
+
+
+def roof_verdict(points, ceilings, slack=1.1):
+    """Whether every step, {step: (FLOP/byte, GFLOP/s)}, ran at or below the roof (within ``slack``)."""
+    above = [step for step, (intensity, rate) in points.items() if rate > slack * ceilings.roof(intensity)]
+    if above:
+        return (f"{', '.join(above)} ran more than {slack - 1:.0%} above the roof: the ceilings were measured while "
+                f"the machine was busier than during the steps, so measure them again before reading the figure.")
+    return f"every step ran at or below the roof (within {slack - 1:.0%}), as a ceiling requires."
+
+
+def target_verdict(rows, ceilings, target=TIME_TARGET, d_model=D_MODEL, n_heads=N_HEADS):
+    """The ÷ bound at the largest size against the time target and against the model's floor."""
+    r = rows[-1]
+    floor = bound_floor(r.T, ceilings, d_model, n_heads)
+    memory, exp = softmax_limits(r.T, ceilings, d_model, n_heads)
+    verb = "meets" if r.bound_ratio <= target else "misses"
+    text = (f"at T = {r.T} the forward takes {r.bound_ratio:.2f}× its matmul FLOPs at the ceiling, so it {verb} "
+            f"the {target}× target; the model's floor there is {floor:.2f}× (every matmul at the ceiling, "
+            f"the softmax at its floor). ")
+    if floor > target:
+        cause = "exponentials" if exp >= memory else "memory traffic"
+        return text + (f"The floor itself is above {target}×: no naive implementation can meet the target on this "
+                       f"machine, because the softmax's {cause} alone take too long.")
+    if verb == "misses":
+        return text + (f"The floor is below {target}×, so the target is within reach: what is missing is the "
+                       "matmuls' shortfall from the ceiling and the time of the other passes and copies.")
+    return text + f"The measurement sits {r.bound_ratio - floor:.2f} above the floor."
+
+
 def _sizes(text):
     try:
         sizes = tuple(int(part) for part in text.split(","))
@@ -207,14 +447,20 @@ def main(argv=None):
     parser.add_argument("--sizes", type=_sizes, default=SIZES, help="sequence lengths T (default: 64,...,2048)")
     parser.add_argument("--repeats", type=_positive, default=5, help="timed runs per measurement (median)")
     args = parser.parse_args(argv)
-    rate = matmul_gflops()
-    print(f"machine: float32 matmul {rate:.1f} GFLOP/s, copy {stream_gbps():.1f} GB/s, "
-          f"np.exp {exp_gelems():.2f} G/s (one core)")
+    machine = Ceilings(matmul_gflops(), stream_gbps(), exp_gelems(), os.cpu_count() or 1)
+    print(f"machine: float32 matmul {machine.peak:.1f} GFLOP/s, copy {machine.bw:.1f} GB/s, "
+          f"np.exp {machine.exp:.2f} G/s (one core), {machine.cores} cores")
     print(f"MultiHeadAttention({D_MODEL}, {N_HEADS}), float32, median of {args.repeats} runs\n")
-    print(format_table(measure(args.sizes, args.repeats, rate)))
-    T = max(args.sizes)
+    rows = measure(sorted(set(args.sizes)), args.repeats, machine.peak)
+    print(format_table(rows))
+    T = rows[-1].T
     print(f"\nsteps at T = {T}, each timed alone:")
     print(format_steps(step_seconds(T, repeats=args.repeats), T))
+    print("\nread against the cost model:")
+    verdicts = [target_verdict(rows, machine)]
+    if len(rows) > 1:
+        verdicts[:0] = [growth_verdict(rows), slope_verdict(rows)]
+    print("\n".join(f"- {v}" for v in verdicts))
     return 0
 
 

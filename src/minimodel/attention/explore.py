@@ -51,9 +51,11 @@ TOGGLE = {"style": {"description_width": "100px", "button_width": "90px"}}
 # The switches are Tabs whose tab bars are hidden and whose panels have no frame of their own.
 QUIET_STYLE = ("<style>.minimodel-explorer .jupyter-widgets-disconnected::before,"
                " .minimodel-explorer.jupyter-widgets-disconnected::before { display: none; }"
-               " .minimodel-switch > .lm-TabBar, .minimodel-switch > .p-TabBar { display: none; }"
-               " .minimodel-switch > .widget-tab-contents { border: none; padding: 0; overflow: visible; }"
-               " .minimodel-switch { overflow: visible; }</style>")
+               " .minimodel-explorer .minimodel-switch .lm-TabBar,"
+               " .minimodel-explorer .minimodel-switch .p-TabBar { display: none !important; }"
+               " .minimodel-explorer .minimodel-switch .widget-tab-contents"
+               " { border: none !important; padding: 0 !important; overflow: visible; }"
+               " .minimodel-explorer .minimodel-switch { overflow: visible; }</style>")
 DROPDOWN = {"style": {"description_width": "100px"}, "layout": {"width": "300px"}}
 
 
