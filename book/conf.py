@@ -134,6 +134,14 @@ def copy_npm_assets(app, exception):
 
 
 # -- Per-page additions --------------------------------------------------------------------------
+EXERCISES_BANNER = """```{admonition} Try the exercises first
+:class: warning
+
+This page holds the worked answers to the exercises at the end of [the chapter](../theory/{name}.md).
+Work each exercise on paper or in a cell of your own before you read its answer here.
+En español: intenta antes los ejercicios del capítulo; aquí están sus soluciones.
+```
+"""
 SOLUTION_BANNER = """```{admonition} Try the lab first
 :class: warning
 
@@ -218,7 +226,9 @@ def edit_notebook(app, docname, content):
         return
     notebook = json.loads(content[0])
     folder, name = docname.split("/", 1)
-    if folder == "solutions":
+    if folder == "solutions" and name.startswith("theory-"):
+        _insert_after_title(notebook, EXERCISES_BANNER.replace("{name}", name.removeprefix("theory-")))
+    elif folder == "solutions":
         _insert_after_title(notebook, SOLUTION_BANNER.replace("{name}", name))
     elif folder == "quiz":
         _insert_after_title(notebook, QUIZ_NOTE)
