@@ -9,6 +9,7 @@ learner's code is reported with the exercise it belongs to, never raised.
 """
 
 import asyncio
+import concurrent.futures
 import os
 import pathlib
 import re
@@ -180,6 +181,17 @@ def score(grade, notebook, stopped):
     return grade
 
 
+def run_coroutine(make):
+    """asyncio.run(make()), also from inside a running event loop (a notebook, a Playwright test)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    # asyncio.run refuses to nest in a running loop: give the grading a thread and a loop of its own.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
+
+
 def grade_many(jobs, *, budget=BUDGET_SECONDS):
     """[LabGrade] for every (root, name) in ``jobs``; the labs run side by side, each in its own kernel."""
     prepared = [(root, *prepare(root, name)) for root, name in jobs]
@@ -193,7 +205,7 @@ def grade_many(jobs, *, budget=BUDGET_SECONDS):
     quick = os.environ.get("MINIMODEL_BENCH_QUICK")
     os.environ["MINIMODEL_BENCH_QUICK"] = "1"  # lab 03 times small sizes only: its checks use this run's numbers
     try:
-        outcomes = asyncio.run(run_all())
+        outcomes = run_coroutine(run_all)
     finally:
         if quick is None:
             os.environ.pop("MINIMODEL_BENCH_QUICK")
