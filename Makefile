@@ -3,7 +3,8 @@
 #   make test   the same set-up, then every test and every notebook (strict nbval)
 #   make quiz   the phase quiz in the terminal;  make check   am I done with Phase 15?
 # and for maintainers: make notebooks (refresh stored outputs and the committed heatmap), make lint, make lock
-#   make site   the book, built from the executed notebooks into _site/en/;  make site-test   its browser test
+#   make site   the book in English and Spanish, built from the executed notebooks into _site/en/ and _site/es/
+#   make site-test   its browser test;  make translations   refresh locales/es/ after an English edit
 
 PYTHON ?= python3
 VENV   := .venv
@@ -11,7 +12,7 @@ BIN    := $(VENV)/bin
 # Re-install only when the dependency declarations change.
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup lab test quiz check lint notebooks heatmap lock clean site site-test
+.PHONY: setup lab test quiz check lint notebooks heatmap lock clean site site-test translations
 
 setup: $(STAMP)
 
@@ -55,11 +56,18 @@ $(NPM_STAMP): book/package.json book/package-lock.json
 	cd book && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# Each edition is built fresh (-E) from its own doctrees; the Spanish one reads locales/es/.
 site: $(STAMP) $(NPM_STAMP)
-	rm -rf _site/en build/book
+	rm -rf _site/en _site/es build/book
 	mkdir -p build/book
-	$(BIN)/python -m sphinx -b html -E -W --keep-going -n -q -d build/book-doctrees -c book build/book _site/en
-	@echo "the book: _site/en/index.html"
+	$(BIN)/python -m sphinx -b html -E -W --keep-going -n -q -d build/book-doctrees/en -c book build/book _site/en
+	$(BIN)/python -m sphinx -b html -E -W --keep-going -n -q -d build/book-doctrees/es -c book -D language=es build/book _site/es
+	@echo "the book: _site/en/index.html and _site/es/index.html"
+
+# After an English edit: re-extract the messages and merge them into locales/es/LC_MESSAGES/.
+# Changed messages come back fuzzy (with the old English), new ones empty; it lists both.
+translations: $(STAMP)
+	$(BIN)/python tools/translations.py update
 
 # Serves _site/ on 127.0.0.1 and opens every page in Chromium with every other host blocked.
 site-test: $(STAMP)

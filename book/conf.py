@@ -23,6 +23,7 @@ output in it is one that CI has verified. The pieces that are not plain Sphinx s
 """
 
 import json
+import os
 import pathlib
 import shutil
 import tomllib
@@ -32,7 +33,9 @@ ROOT = BOOK.parent
 CHAPTER_FOLDERS = ("theory", "lab", "solutions", "quiz")
 NODE_MODULES = BOOK / "node_modules"
 
-STAGE = ROOT / "build" / "book"  # what `make site` passes to sphinx-build as the source folder
+# What `make site` passes to sphinx-build as the source folder. The translation test extracts the
+# messages from a stage of its own (MINIMODEL_BOOK_STAGE), so that it can run beside a book build.
+STAGE = pathlib.Path(os.environ.get("MINIMODEL_BOOK_STAGE", ROOT / "build" / "book"))
 
 
 def stage_sources():
@@ -64,6 +67,17 @@ exclude_patterns = [f"{folder}/*.md" for folder in CHAPTER_FOLDERS] + [
 ]
 # Every reference must resolve: a broken link fails `make site` (it runs with -W --keep-going).
 nitpicky = True
+
+# -- Translations (the Spanish edition) ------------------------------------------------------------
+# `make translations` extracts every prose message (-b gettext) into one catalogue per page,
+# locales/es/LC_MESSAGES/<page>.po; `-D language=es` builds the Spanish edition from them.
+# Code, outputs and math are never messages (see mark_math_untranslatable).
+locale_dirs = ["../locales"]
+gettext_compact = False
+# No source line numbers in the catalogues: an English edit then changes only its own message.
+gettext_location = False
+gettext_uuid = False
+LANGUAGES = {"en": "English", "es": "Español"}
 
 # -- MyST and notebooks --------------------------------------------------------------------------
 nb_execution_mode = "off"  # the outputs are the committed ones, verified by CI
@@ -247,7 +261,16 @@ def check_alt_text_pages(app, env):
     return []
 
 
+def mark_math_untranslatable(app, doctree):
+    """Display math is the same in every language: keep it out of the catalogues."""
+    from docutils import nodes
+
+    for node in doctree.findall(nodes.math_block):
+        node["translatable"] = False
+
+
 def setup(app):
+    app.connect("doctree-read", mark_math_untranslatable)
     app.connect("source-read", edit_notebook)
     app.connect("env-updated", check_alt_text_pages)
     app.connect("build-finished", copy_npm_assets)

@@ -1,0 +1,186 @@
+"""The Spanish edition's catalogues: extract the English messages, refresh the catalogues, check them.
+
+    python tools/translations.py update          # make translations: after an English edit
+    python tools/translations.py check [PO ...]  # what is untranslated, fuzzy or damaged
+    python tools/translations.py stats           # messages and words, per catalogue
+
+`update` runs Sphinx's gettext builder over the book (the same sources as `make site`), adds the
+figures' alt text (book/alt-text.toml, which Sphinx does not see) as one more catalogue, and merges
+the result into locales/es/LC_MESSAGES/ with sphinx-intl. A message whose English changed comes
+back marked fuzzy, with its old English (`#| msgid`) and its old translation, so the maintainer
+retranslates exactly that; a new message comes back empty; a removed one is dropped.
+
+`check` is what tests/test_translations.py asserts, usable while translating: every message
+translated and not fuzzy, and every translation keeping its message's math, inline code, link
+targets and roles unchanged, since those are not prose and a typo in them breaks the page.
+"""
+
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import tempfile
+import tomllib
+
+import polib
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+LOCALES = ROOT / "locales"
+LANGUAGE = "es"
+CATALOGUES = LOCALES / LANGUAGE / "LC_MESSAGES"
+ALT_TEXT = ROOT / "book" / "alt-text.toml"
+ALT_TEXT_DOMAIN = "alt-text"  # the catalogue of the figures' alt text (not a page)
+
+
+# -- Extracting --------------------------------------------------------------------------------------
+
+def extract(pot_dir):
+    """Write the English messages of every page, and of the alt text, as .pot files into pot_dir."""
+    pot_dir = pathlib.Path(pot_dir)
+    with tempfile.TemporaryDirectory(prefix="minimodel-gettext-") as tmp:
+        stage = pathlib.Path(tmp) / "stage"
+        env = dict(os.environ, MINIMODEL_BOOK_STAGE=str(stage))
+        command = [sys.executable, "-m", "sphinx", "-b", "gettext", "-E", "-q", "-W", "--keep-going",
+                   "-d", str(pathlib.Path(tmp) / "doctrees"), "-c", str(ROOT / "book"), str(stage), str(pot_dir)]
+        stage.mkdir()  # conf.py fills it (sphinx-build wants the folder to exist before it reads conf.py)
+        done = subprocess.run(command, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"sphinx-build -b gettext failed:\n{done.stderr}")
+    write_alt_text_pot(pot_dir / f"{ALT_TEXT_DOMAIN}.pot")
+    return sorted(pot_dir.rglob("*.pot"))
+
+
+def alt_text_message(text):
+    """The alt text as the page shows it: one line, single spaces."""
+    return " ".join(text.split())
+
+
+def write_alt_text_pot(path):
+    with open(ALT_TEXT, "rb") as f:
+        pages = tomllib.load(f)
+    pot = polib.POFile(wrapwidth=0)
+    pot.metadata = {"Content-Type": "text/plain; charset=UTF-8", "Content-Transfer-Encoding": "8bit"}
+    for page, entries in pages.items():
+        for entry in entries:
+            # The page is the context: two figures with the same description stay two messages.
+            pot.append(polib.POEntry(msgctxt=page, msgid=alt_text_message(entry["alt"]), msgstr=""))
+    pot.save(str(path))
+
+
+# -- Updating ----------------------------------------------------------------------------------------
+
+def update():
+    """Refresh every catalogue from the current English; print what needs a translator."""
+    from sphinx_intl import basic
+
+    with tempfile.TemporaryDirectory(prefix="minimodel-pot-") as pot_dir:
+        extract(pot_dir)
+        CATALOGUES.mkdir(parents=True, exist_ok=True)
+        # Removed messages are dropped (ignore_obsolete); changed ones come back fuzzy.
+        basic.update(str(LOCALES), pot_dir, (LANGUAGE,), line_width=100, ignore_obsolete=True)
+        current = {path.relative_to(pot_dir).with_suffix(".po") for path in pathlib.Path(pot_dir).rglob("*.pot")}
+    for po_path in sorted(CATALOGUES.rglob("*.po")):
+        if po_path.relative_to(CATALOGUES) not in current and po_path.name != "sphinx.po":
+            print(f"removed {po_path.relative_to(ROOT)}: its page is gone")
+            po_path.unlink()
+    problems = report(sorted(CATALOGUES.rglob("*.po")))
+    print(f"{len(problems)} message(s) to translate or to review" if problems else "every message is translated")
+
+
+# -- Checking ----------------------------------------------------------------------------------------
+
+# Pieces of a message that are not prose: they must come through a translation unchanged.
+MATH = re.compile(r"\$\$.+?\$\$|\$[^$\s](?:[^$]*[^$\s])?\$")
+CODE = re.compile(r"``.+?``|`[^`]+`")
+LINK_TARGET = re.compile(r"\]\(([^)\s]+)\)")
+ROLE = re.compile(r"\{[a-z:]+\}")
+
+
+def invariants(text):
+    """The math, inline code, link targets and role names of a message, in a canonical order."""
+    without_code = CODE.sub(" ", text)
+    return {
+        "math": sorted(MATH.findall(without_code)),
+        "inline code": sorted(CODE.findall(text)),
+        "link targets": sorted(LINK_TARGET.findall(text)),
+        "roles": sorted(ROLE.findall(without_code)),
+    }
+
+
+def catalogue_name(po_path):
+    """locales/es/LC_MESSAGES/theory/02-scaled-dot-product.po -> theory/02-scaled-dot-product."""
+    return str(pathlib.Path(po_path).resolve().relative_to(CATALOGUES.resolve()).with_suffix(""))
+
+
+def short(text, width=90):
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def entry_problems(entry):
+    """What is wrong with one entry of a catalogue, as sentences (empty when it is fine)."""
+    if entry.obsolete or not entry.msgid:
+        return []
+    if "fuzzy" in entry.flags:
+        return ["fuzzy: the English changed after it was translated; retranslate it and remove the fuzzy flag"]
+    if not entry.msgstr.strip():
+        return ["untranslated"]
+    problems = []
+    expected, given = invariants(entry.msgid), invariants(entry.msgstr)
+    for kind in expected:
+        if expected[kind] != given[kind]:
+            missing = [x for x in expected[kind] if x not in given[kind]]
+            extra = [x for x in given[kind] if x not in expected[kind]]
+            problems.append(f"{kind} changed by the translation (missing {missing}, added {extra})")
+    return problems
+
+
+def catalogue_problems(po_path):
+    """(catalogue, message, problem) for every problem in one .po file."""
+    po = polib.pofile(str(po_path))
+    name = catalogue_name(po_path)
+    return [(name, entry.msgid, problem) for entry in po for problem in entry_problems(entry)]
+
+
+def report(po_paths):
+    problems = [p for path in po_paths for p in catalogue_problems(path)]
+    for name, msgid, problem in problems:
+        print(f"✗ {name}: {problem}\n    {short(msgid)!r}")
+    return problems
+
+
+def word_count(text):
+    """Words of prose: math and inline code are left out."""
+    return len(re.findall(r"[^\W\d_]+(?:['’][^\W\d_]+)?", MATH.sub(" ", CODE.sub(" ", text))))
+
+
+def stats(po_paths):
+    total_messages = total_words = 0
+    for path in po_paths:
+        po = [e for e in polib.pofile(str(path)) if e.msgid and not e.obsolete]
+        words = sum(word_count(e.msgid) for e in po)
+        translated = sum(1 for e in po if e.msgstr and "fuzzy" not in e.flags)
+        print(f"{catalogue_name(path):42} {len(po):5} messages {words:6} words  {translated:5} translated")
+        total_messages, total_words = total_messages + len(po), total_words + words
+    print(f"{'total':42} {total_messages:5} messages {total_words:6} words")
+
+
+def main(argv):
+    if not argv or argv[0] not in {"update", "check", "stats"}:
+        print(__doc__.strip().splitlines()[0], "\nusage: translations.py update | check [PO ...] | stats")
+        return 2
+    paths = [pathlib.Path(p) for p in argv[1:]] or sorted(CATALOGUES.rglob("*.po"))
+    if argv[0] == "update":
+        update()
+        return 0
+    if argv[0] == "stats":
+        stats(paths)
+        return 0
+    problems = report(paths)
+    print(f"{len(problems)} problem(s) in {len(paths)} catalogue(s)" if problems else f"✓ {len(paths)} catalogue(s): every message translated")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
