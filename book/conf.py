@@ -78,6 +78,16 @@ gettext_compact = False
 gettext_location = False
 gettext_uuid = False
 LANGUAGES = {"en": "English", "es": "Español"}
+# What differs between the editions besides the catalogues: the names Sphinx puts in titles and the
+# footer, and the theme's search field (a theme option, so no catalogue reaches it).
+EDITION = {
+    "en": {"project": "minimodel Phase 15 — Attention from Scratch", "html_title": "Phase 15 — Attention from Scratch",
+           "author": "the minimodel authors", "copyright": "minimodel authors, MIT licence",
+           "search_bar_text": "Search this book…"},
+    "es": {"project": "minimodel Fase 15 — Atención desde cero", "html_title": "Fase 15 — Atención desde cero",
+           "author": "los autores de minimodel", "copyright": "autores de minimodel, licencia MIT",
+           "search_bar_text": "Buscar en este libro…"},
+}
 
 # -- MyST and notebooks --------------------------------------------------------------------------
 nb_execution_mode = "off"  # the outputs are the committed ones, verified by CI
@@ -92,7 +102,10 @@ html_title = "Phase 15 — Attention from Scratch"
 html_static_path = ["_static"]
 html_css_files = ["book.css"]
 html_favicon = "_static/favicon.svg"
+templates_path = ["_templates"]
 html_theme_options = {
+    # The "English · Español" switch sits next to the sidebar button, at the top of every page.
+    "article_header_start": ["toggle-primary-sidebar.html", "language-switch.html"],
     "show_navbar_depth": 1,
     "show_toc_level": 2,
     "use_download_button": True,
@@ -210,7 +223,21 @@ def _has_figure(cell):
     return any("image/png" in output.get("data", {}) for output in cell.get("outputs", []))
 
 
-def set_alt_texts(docname, notebook, logger):
+def translated_alt_texts(language):
+    """{(page, English alt text): translation} from locales/<language>/LC_MESSAGES/alt-text.po.
+
+    Sphinx does not see alt text set on notebook outputs, so `make translations` keeps it in a
+    catalogue of its own (tools/translations.py); a missing or fuzzy entry leaves the English."""
+    import polib
+
+    path = ROOT / "locales" / language / "LC_MESSAGES" / "alt-text.po"
+    if language == "en" or not path.exists():
+        return {}
+    return {(entry.msgctxt, entry.msgid): entry.msgstr for entry in polib.pofile(str(path))
+            if entry.msgstr and "fuzzy" not in entry.flags and not entry.obsolete}
+
+
+def set_alt_texts(docname, notebook, logger, translations):
     """Give every figure cell the alt text of its entry in alt-text.toml (matched by a line of its code)."""
     entries = ALT_TEXTS.get(docname, [])
     used = set()
@@ -225,7 +252,8 @@ def set_alt_texts(docname, notebook, logger):
             continue
         used.add(matches[0])
         image = cell.setdefault("metadata", {}).setdefault("mystnb", {}).setdefault("image", {})
-        image["alt"] = " ".join(entries[matches[0]]["alt"].split())
+        alt = " ".join(entries[matches[0]]["alt"].split())
+        image["alt"] = translations.get((docname, alt), alt)
     for i, entry in enumerate(entries):
         if i not in used:
             logger.warning(f"{docname}: book/alt-text.toml entry {entry['code']!r} matches no figure cell",
@@ -246,7 +274,9 @@ def edit_notebook(app, docname, content):
         _insert_after_title(notebook, SOLUTION_BANNER.replace("{name}", name))
     elif folder == "quiz":
         _insert_after_title(notebook, QUIZ_NOTE)
-    set_alt_texts(docname, notebook, logging.getLogger("minimodel.book"))
+    if not hasattr(app, "minimodel_alt_texts"):
+        app.minimodel_alt_texts = translated_alt_texts(app.config.language)
+    set_alt_texts(docname, notebook, logging.getLogger("minimodel.book"), app.minimodel_alt_texts)
     content[0] = json.dumps(notebook)
 
 
@@ -269,7 +299,31 @@ def mark_math_untranslatable(app, doctree):
         node["translatable"] = False
 
 
+def set_edition(app, config):
+    """Apply the language's names once `-D language=…` is known (conf.py itself runs before it)."""
+    if config.language not in EDITION:
+        raise ValueError(f"the book has editions {sorted(EDITION)}, not {config.language!r}")
+    edition = EDITION[config.language]
+    for name in ("project", "html_title", "author", "copyright"):
+        setattr(config, name, edition[name])
+    config.html_theme_options["search_bar_text"] = edition["search_bar_text"]
+
+
+def add_language_links(app, pagename, templatename, context, doctree):
+    """Give the templates the page's address in every edition (the switch, and hreflang links).
+
+    Both editions have the same paths (_site/en/x.html and _site/es/x.html), so the counterpart of
+    a page is reached by climbing to _site/ and descending into the other language's folder."""
+    up = "../" * (pagename.count("/") + 1)
+    context["editions"] = [
+        {"code": code, "name": name, "url": f"{up}{code}/{pagename}.html", "current": code == app.config.language}
+        for code, name in LANGUAGES.items()
+    ]
+
+
 def setup(app):
+    app.connect("config-inited", set_edition)
+    app.connect("html-page-context", add_language_links)
     app.connect("doctree-read", mark_math_untranslatable)
     app.connect("source-read", edit_notebook)
     app.connect("env-updated", check_alt_text_pages)

@@ -94,17 +94,26 @@ def update():
 MATH = re.compile(r"\$\$.+?\$\$|\$[^$\s](?:[^$]*[^$\s])?\$")
 CODE = re.compile(r"``.+?``|`[^`]+`")
 LINK_TARGET = re.compile(r"\]\(([^)\s]+)\)")
-ROLE = re.compile(r"\{[a-z:]+\}")
+# A role such as {ref}`general index <genindex>`: its name and target stay, its label is prose.
+ROLE = re.compile(r"\{([a-z:]+)\}`([^`]*)`")
+
+
+def _role_target(match):
+    name, content = match.groups()
+    target = re.search(r"<([^<>]+)>\s*$", content)
+    return f"{{{name}}}<{target.group(1) if target else content}>"
 
 
 def invariants(text):
-    """The math, inline code, link targets and role names of a message, in a canonical order."""
-    without_code = CODE.sub(" ", text)
+    """The math, inline code, link targets and roles (name and target) of a message, sorted."""
+    roles = sorted(_role_target(m) for m in ROLE.finditer(text))
+    prose = ROLE.sub(" ", text)
+    without_code = CODE.sub(" ", prose)
     return {
         "math": sorted(MATH.findall(without_code)),
-        "inline code": sorted(CODE.findall(text)),
+        "inline code": sorted(CODE.findall(prose)),
         "link targets": sorted(LINK_TARGET.findall(text)),
-        "roles": sorted(ROLE.findall(without_code)),
+        "roles": roles,
     }
 
 

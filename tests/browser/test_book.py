@@ -1,8 +1,11 @@
 """The static book (`make site`) in headless Chromium, offline: `make site-test` runs this file.
 
 The built site, _site/, is served on 127.0.0.1; every request for any other host is aborted
-and counted. Each page is opened and must load with status 200, no console error, no failed
-request and no outside request, with its math typeset by MathJax and every image decoded.
+and counted. Each page of both editions (_site/en/ and _site/es/) is opened and must load with
+status 200, no console error, no failed request and no outside request, with its math typeset by
+MathJax and every image decoded, `lang` set to its edition's language, and an "English · Español"
+switch that lands on the same page in the other edition. A Spanish page must not repeat any English
+paragraph of its English page (code, outputs and names aside), nor the theme's English strings.
 On the chapters with controls, every enabled control is moved and the figure it drives must
 change, with no kernel anywhere. The glossary must define at least 20 terms, each linking to
 a chapter section that exists. Screenshots of the landing page, of chapter 02 after its
@@ -16,6 +19,7 @@ import functools
 import html.parser
 import http.server
 import os
+import re
 import threading
 import time
 import urllib.parse
@@ -26,8 +30,10 @@ from conftest import ROOT, SCREENSHOTS
 
 SITE = ROOT / "_site"
 BOOK = SITE / "en"
+EDITIONS = ("en", "es")
 REQUIRED = os.environ.get("MINIMODEL_BOOK_TESTS") == "1"
 PAGES = sorted(str(p.relative_to(BOOK)) for p in BOOK.rglob("*.html") if not {"_static", "_sources"} & set(p.parts))
+EDITION_PAGES = [(lang, path) for lang in EDITIONS for path in PAGES]
 CHAPTER_FOLDERS = ("theory", "lab", "solutions", "quiz")
 # Chapters whose controls must switch their figure in the browser (precomputed frames, jslink).
 CONTROL_PAGES = ("theory/02-scaled-dot-product.html", "theory/03-multi-head.html", "theory/04-masking.html",
@@ -106,8 +112,10 @@ def book_page(browser, site):
     page.on("pageerror", lambda error: traffic.errors.append(f"uncaught: {error}"))
     page.on("response", lambda response: traffic.failed.append(f"{response.status} {response.url}")
             if response.status >= 400 else None)
+    # A request cut off by the next navigation (net::ERR_ABORTED, often the favicon) is not a fault of
+    # the page; a missing file shows up as a 404 response above.
     page.on("requestfailed", lambda request: None if request.url in traffic.outside
-            else traffic.failed.append(f"failed {request.url}"))
+            or "ERR_ABORTED" in (request.failure or "") else traffic.failed.append(f"failed {request.url}"))
     try:
         yield page, traffic
     finally:
@@ -119,11 +127,11 @@ RENDERED_WIDGETS = """() => Array.from(document.querySelectorAll('script'))
     .every(s => s.parentElement.querySelector('.widget-subarea > *') !== null)"""
 
 
-def open_page(book_page, site, path):
-    """Open one page and wait until its math and widgets (if any) have rendered."""
+def open_page(book_page, site, path, lang="en"):
+    """Open one page of an edition and wait until its math and widgets (if any) have rendered."""
     page, traffic = book_page
     traffic.clear()
-    response = page.goto(f"{site}/en/{path}", wait_until="load")
+    response = page.goto(f"{site}/{lang}/{path}", wait_until="load")
     assert response is not None and response.status == 200, f"{path}: status {response and response.status}"
     if page.locator(".math").count():
         page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=TIMEOUT_MS)
@@ -135,9 +143,10 @@ def open_page(book_page, site, path):
     return page, traffic
 
 
-@pytest.mark.parametrize("path", PAGES)
-def test_page_loads_offline_and_renders(book_page, site, path):
-    page, traffic = open_page(book_page, site, path)
+@pytest.mark.parametrize(("lang", "path"), EDITION_PAGES)
+def test_page_loads_offline_and_renders(book_page, site, lang, path):
+    page, traffic = open_page(book_page, site, path, lang)
+    path = f"{lang}/{path}"  # what the messages below name
     BOOK_REPORT.append(f"{path}: status 200, {traffic.requests} requests to 127.0.0.1, "
                        f"{len(traffic.outside)} to other hosts (aborted), {len(traffic.errors)} console errors")
     assert traffic.outside == [], f"{path} asked other hosts for {traffic.outside}"
@@ -162,7 +171,7 @@ def test_page_loads_offline_and_renders(book_page, site, path):
             assert len(image["alt"]) > 30 and not image["alt"].startswith("<Figure"), (
                 f"{path}: image {image['src']} has alt text {image['alt']!r}")
 
-    if path.split("/")[0] in CHAPTER_FOLDERS:
+    if path.split("/")[1] in CHAPTER_FOLDERS:
         neighbours = page.locator(".prev-next-area a")
         assert neighbours.count() >= 1, f"{path}: no previous/next links"
     assert "Error displaying widget" not in text, f"{path}: a widget failed to render"
@@ -171,8 +180,20 @@ def test_page_loads_offline_and_renders(book_page, site, path):
     assert empty_tab_bars == 0, f"{path}: {empty_tab_bars} visible tab bars without a title (a frame switch showing)"
     widget_errors = page.locator(".jupyter-widgets-error-widget, .widget-error")
     assert widget_errors.count() == 0, f"{path}: a widget failed to render: {widget_errors.first.inner_text()}"
-    if path in CONTROL_PAGES or path == "index.html" or path == "glossary.html":
+    if path.split("/", 1)[1] in (*CONTROL_PAGES, "index.html", "glossary.html"):
         page.screenshot(path=SCREENSHOTS / f"book-{path.replace('/', '-')}.png", full_page=False)
+
+    # The edition's language, and the switch to the same page in the other edition.
+    assert page.evaluate("() => document.documentElement.lang") == lang, f"{path}: <html lang> is not {lang!r}"
+    switch = page.locator(".bd-header-article .language-switch")
+    assert switch.count() == 1 and switch.is_visible(), f"{path}: no visible English · Español switch"
+    assert " ".join(switch.inner_text().split()) == "English · Español", f"{path}: switch reads {switch.inner_text()!r}"
+    other = next(e for e in EDITIONS if e != lang)
+    switch.locator(f'a[hreflang="{other}"]').click()
+    page.wait_for_load_state("networkidle")  # so that none of its requests is cut off by the next test
+    counterpart = f"{site}/{other}/{path.split('/', 1)[1]}"
+    assert page.url == counterpart, f"{path}: the switch landed on {page.url}, not {counterpart}"
+    assert page.evaluate("() => document.documentElement.lang") == other, f"{path}: its counterpart is not lang={other}"
 
 
 # --- controls: each one switches its figure in the browser ---------------------------------------
@@ -253,9 +274,10 @@ def _moves(output, control):
         raise AssertionError(f"cannot move a {kind}")
 
 
+@pytest.mark.parametrize("lang", EDITIONS)
 @pytest.mark.parametrize("path", CONTROL_PAGES)
-def test_every_control_changes_its_figure_without_a_kernel(book_page, site, path):
-    page, traffic = open_page(book_page, site, path)
+def test_every_control_changes_its_figure_without_a_kernel(book_page, site, path, lang):
+    page, traffic = open_page(book_page, site, path, lang)
     outputs = page.locator("div.cell_output").filter(has=page.locator(".widget-slider, .widget-toggle-buttons,"
                                                                       " .widget-dropdown, .widget-hslider"))
     assert outputs.count() > 0, f"{path}: no controls rendered"
@@ -281,11 +303,11 @@ def test_every_control_changes_its_figure_without_a_kernel(book_page, site, path
                 moved.append(label)
                 before = after
                 if path == CONTROL_PAGES[0] and control["kind"] == "slider" and o == 0 and len(moved) == 1:
-                    output.screenshot(path=SCREENSHOTS / "book-theory-02-after-slider.png")
+                    output.screenshot(path=SCREENSHOTS / f"book-{lang}-theory-02-after-slider.png")
         assert done, f"{path}: explorer {o} has no enabled control"
     assert traffic.errors == [], f"{path}: console errors while moving controls: {traffic.errors}"
     assert traffic.outside == [], f"{path}: outside requests while moving controls: {traffic.outside}"
-    BOOK_REPORT.append(f"{path}: {len(moved)} moves of {len(swept)} controls ({', '.join(swept)}),"
+    BOOK_REPORT.append(f"{lang}/{path}: {len(moved)} moves of {len(swept)} controls ({', '.join(swept)}),"
                        " each changed the figure, no kernel")
 
 
@@ -370,9 +392,9 @@ def _resolve(page, href):
     return target, parts.fragment
 
 
-@pytest.mark.parametrize("path", PAGES)
-def test_every_internal_link_resolves(site, path):
-    page = BOOK / path
+@pytest.mark.parametrize(("lang", "path"), EDITION_PAGES)
+def test_every_internal_link_resolves(site, lang, path):
+    page = SITE / lang / path
     for href in _parse(page).hrefs:
         resolved = _resolve(page, href)
         if resolved is None:
@@ -383,8 +405,10 @@ def test_every_internal_link_resolves(site, path):
             assert fragment in _parse(target).ids, f"{path}: link {href!r}: no element with id {fragment!r}"
 
 
-def test_glossary_has_20_terms_each_linking_to_a_chapter_section(site):
-    glossary = BOOK / "glossary.html"
+@pytest.mark.parametrize("lang", EDITIONS)
+def test_glossary_has_20_terms_each_linking_to_a_chapter_section(site, lang):
+    edition = SITE / lang
+    glossary = edition / "glossary.html"
     text = glossary.read_text(encoding="utf-8")
     terms = _parse(glossary).terms
     assert len(terms) >= 20, f"the glossary defines {len(terms)} terms (at least 20 wanted)"
@@ -400,21 +424,114 @@ def test_glossary_has_20_terms_each_linking_to_a_chapter_section(site):
             if resolved is None:
                 continue
             target, fragment = resolved
-            chapter = target.relative_to(BOOK).parts[0] if target.is_relative_to(BOOK) else ""
+            chapter = target.relative_to(edition).parts[0] if target.is_relative_to(edition) else ""
             if chapter in CHAPTER_FOLDERS and target.is_file():
                 page_sections = _parse(target).sections
                 assert not fragment or fragment in page_sections, f"{term}: {href} names no section of that page"
                 sections.append(href)
         assert sections, f"glossary term {term!r} links to no chapter section"
     # The general index lists the glossary's terms.
-    index = (BOOK / "genindex.html").read_text(encoding="utf-8")
+    index = (edition / "genindex.html").read_text(encoding="utf-8")
     missing = [t for t in terms if f"#{t}" not in index]
     assert not missing, f"terms missing from the general index: {missing}"
 
 
-def test_site_has_every_chapter_where_the_issue_says(site):
+@pytest.mark.parametrize("lang", EDITIONS)
+def test_site_has_every_chapter_where_the_issue_says(site, lang):
     for folder in CHAPTER_FOLDERS:
         for notebook in sorted((ROOT / folder).glob("*.ipynb")):
-            page = BOOK / folder / f"{notebook.stem}.html"
+            page = SITE / lang / folder / f"{notebook.stem}.html"
             assert page.is_file(), f"{notebook.relative_to(ROOT)} has no page at {page.relative_to(ROOT)}"
+
+
+def test_both_editions_have_the_same_pages(site):
+    spanish = sorted(str(p.relative_to(SITE / "es")) for p in (SITE / "es").rglob("*.html")
+                     if not {"_static", "_sources"} & set(p.parts))
+    assert spanish == PAGES, f"pages only in one edition: {sorted(set(spanish) ^ set(PAGES))}"
+
+
+# --- the Spanish edition: read from the built files ---------------------------------------------
+
+
+class _Prose(html.parser.HTMLParser):
+    """The prose blocks of a page's article (paragraphs, headings, terms, table cells), as plain text.
+
+    Left out: code cells and their outputs, inline code and math (never translated), and the 🇪🇸
+    callouts, which are Spanish in both editions."""
+
+    BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "th", "td", "figcaption", "caption"}
+    VOID = {"br", "img", "hr", "input", "meta", "link", "wbr", "source"}
+
+    def __init__(self):
+        super().__init__()
+        self.blocks, self._stack, self._text = [], [], None  # stack entries: [tag, classes, skip]
+        self._in_article = False
+
+    def _skipping(self):
+        return any(skip for _, _, skip in self._stack)
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.VOID:
+            return
+        classes = (dict(attrs).get("class") or "").split()
+        if tag == "article" and "bd-article" in classes:
+            self._in_article = True
+        skip = (tag in {"code", "pre", "script", "style"} or "cell_output" in classes or "cell_input" in classes
+                or "math" in classes or "headerlink" in classes)
+        self._stack.append([tag, classes, skip])
+        if self._in_article and tag in self.BLOCKS and self._text is None and not self._skipping():
+            self._text = []
+
+    def handle_endtag(self, tag):
+        if tag in self.VOID:
+            return
+        while self._stack and self._stack.pop()[0] != tag:
+            pass
+        if tag in self.BLOCKS and self._text is not None and not self._skipping():
+            text = " ".join("".join(self._text).split())
+            if text.startswith("🇪🇸"):  # a callout's title: leave out the whole callout
+                callout = next((e for e in reversed(self._stack) if "admonition" in e[1]), None)
+                if callout is not None:
+                    callout[2] = True
+            elif text:
+                self.blocks.append(text)
+            self._text = None
+        if tag == "article":
+            self._in_article = False
+
+    def handle_data(self, data):
+        if self._text is not None and not self._skipping():
+            self._text.append(data)
+
+
+def _prose_blocks(path):
+    parser = _Prose()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser.blocks
+
+
+def _is_prose(text):
+    """A block that a translator would have translated: at least three words of three letters or more."""
+    return len(re.findall(r"[A-Za-z]{3,}", text)) >= 3
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_spanish_page_repeats_no_english_paragraph(site, path):
+    english = set(_prose_blocks(BOOK / path))
+    repeated = [text for text in _prose_blocks(SITE / "es" / path) if text in english and _is_prose(text)]
+    assert not repeated, (f"es/{path} shows {len(repeated)} English paragraph(s) unchanged, the first: "
+                          f"{repeated[0][:150]!r} (translate it in locales/es/LC_MESSAGES/)")
+
+
+# The theme's English strings that the Spanish edition replaces (book/_templates, locales/es/…/sphinx.po).
+THEME_ENGLISH = ("Toggle primary sidebar", "Toggle secondary sidebar", "Link to this heading", "Search this book",
+                 "Search...", "the minimodel authors")
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_spanish_page_has_the_theme_in_spanish(site, path):
+    text = (SITE / "es" / path).read_text(encoding="utf-8")
+    left = [s for s in THEME_ENGLISH if s in text]
+    assert not left, f"es/{path} still shows the theme's English {left}"
+    assert '<html lang="es"' in text, f"es/{path} is not marked lang=\"es\""
 
