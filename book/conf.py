@@ -28,6 +28,8 @@ import pathlib
 import shutil
 import tomllib
 
+from docutils import nodes
+
 BOOK = pathlib.Path(__file__).resolve().parent
 ROOT = BOOK.parent
 CHAPTER_FOLDERS = ("theory", "lab", "solutions", "quiz")
@@ -72,7 +74,7 @@ nitpicky = True
 # `make translations` extracts every prose message (-b gettext) into one catalogue per page,
 # locales/es/LC_MESSAGES/<page>.po; `-D language=es` builds the Spanish edition from them.
 # Code, outputs and math are never messages (see mark_math_untranslatable).
-locale_dirs = ["../locales"]
+locale_dirs = [str(ROOT / "locales")]  # Sphinx reads it relative to the source folder (build/book)
 gettext_compact = False
 # No source line numbers in the catalogues: an English edit then changes only its own message.
 gettext_location = False
@@ -293,8 +295,6 @@ def check_alt_text_pages(app, env):
 
 def mark_math_untranslatable(app, doctree):
     """Display math is the same in every language: keep it out of the catalogues."""
-    from docutils import nodes
-
     for node in doctree.findall(nodes.math_block):
         node["translatable"] = False
 
@@ -321,8 +321,44 @@ def add_language_links(app, pagename, templatename, context, doctree):
     ]
 
 
+def keep_english_anchors(app, doctree):
+    """Keep each page's heading anchors those of its English headings, in every edition.
+
+    MyST records a page's heading slugs (the targets of links like 04-masking.md#derive-...) when
+    it parses the page, and again, over them, each time Sphinx parses a translated heading, so a
+    Spanish edition would lose them. The sections keep their English ids in both editions, so a
+    link with an anchor works in both; the page's own first parse has the full set."""
+    slugs = getattr(doctree, "myst_slugs", None)
+    if slugs:
+        app.env.metadata[app.env.docname]["myst_slugs"] = slugs
+
+
+def sort_translated_glossary(app, doctree):
+    """Keep the glossary alphabetical in a translated edition.
+
+    `:sorted:` sorts the English terms when the page is parsed; a translation then renames them
+    ("query" becomes "consulta (query)"), so the entries are sorted again here, by their text
+    without accents, as a Spanish dictionary orders them."""
+    import unicodedata
+
+    from sphinx import addnodes
+
+    if app.config.language == "en":
+        return
+
+    def key(item):
+        text = unicodedata.normalize("NFKD", item.astext().split("\n")[0])
+        return "".join(c for c in text if not unicodedata.combining(c)).casefold()
+
+    for glossary in doctree.findall(addnodes.glossary):
+        for definitions in glossary.findall(nodes.definition_list):
+            definitions.children.sort(key=key)
+
+
 def setup(app):
     app.connect("config-inited", set_edition)
+    app.connect("doctree-read", sort_translated_glossary)
+    app.connect("doctree-read", keep_english_anchors)
     app.connect("html-page-context", add_language_links)
     app.connect("doctree-read", mark_math_untranslatable)
     app.connect("source-read", edit_notebook)

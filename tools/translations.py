@@ -6,7 +6,7 @@
 
 `update` runs Sphinx's gettext builder over the book (the same sources as `make site`), adds the
 figures' alt text (book/alt-text.toml, which Sphinx does not see) as one more catalogue, and merges
-the result into locales/es/LC_MESSAGES/ with sphinx-intl. A message whose English changed comes
+the result into locales/es/LC_MESSAGES/ with sphinx-intl's catalogue functions (Babel). A message whose English changed comes
 back marked fuzzy, with its old English (`#| msgid`) and its old translation, so the maintainer
 retranslates exactly that; a new message comes back empty; a removed one is dropped.
 
@@ -72,20 +72,75 @@ def write_alt_text_pot(path):
 
 def update():
     """Refresh every catalogue from the current English; print what needs a translator."""
-    from sphinx_intl import basic
-
     with tempfile.TemporaryDirectory(prefix="minimodel-pot-") as pot_dir:
-        extract(pot_dir)
+        pots = extract(pot_dir)
         CATALOGUES.mkdir(parents=True, exist_ok=True)
-        # Removed messages are dropped (ignore_obsolete); changed ones come back fuzzy.
-        basic.update(str(LOCALES), pot_dir, (LANGUAGE,), line_width=100, ignore_obsolete=True)
-        current = {path.relative_to(pot_dir).with_suffix(".po") for path in pathlib.Path(pot_dir).rglob("*.pot")}
+        current = set()
+        for pot in pots:
+            name = pot.relative_to(pot_dir).with_suffix(".po")
+            current.add(name)
+            merge(pot, CATALOGUES / name)
     for po_path in sorted(CATALOGUES.rglob("*.po")):
         if po_path.relative_to(CATALOGUES) not in current and po_path.name != "sphinx.po":
             print(f"removed {po_path.relative_to(ROOT)}: its page is gone")
             po_path.unlink()
     problems = report(sorted(CATALOGUES.rglob("*.po")))
     print(f"{len(problems)} message(s) to translate or to review" if problems else "every message is translated")
+
+
+def merge(pot_path, po_path):
+    """Merge one page's English messages into its catalogue, the way sphinx-intl does, and write it.
+
+    New messages come in empty; a changed message is matched to its old entry and marked fuzzy,
+    keeping the old translation and, as `#| msgid`, the old English, so the diff shows what changed;
+    removed messages are dropped. Every catalogue is written in the same layout, whatever tool
+    last edited it, so that a diff shows only what changed."""
+    from sphinx_intl import catalog
+
+    template = catalog.load_po(str(pot_path))
+    # Babel reads a `#| msgid` line back as a comment; polib reads it as what it is.
+    still_marked = {(e.msgctxt, e.msgid): e.previous_msgid for e in polib.pofile(str(po_path))
+                    if "fuzzy" in e.flags and e.previous_msgid} if po_path.exists() else {}
+    if po_path.exists():
+        po = _load_without_previous(po_path)
+        before, created = {(m.context, m.id) for m in po if m.id}, po.creation_date
+        catalog.update_with_fuzzy(po, template)
+        if {(m.context, m.id) for m in po if m.id} == before:
+            po.creation_date = created  # nothing changed: keep the file as it was
+    else:
+        po = template
+        po.locale = LANGUAGE
+        print(f"created {po_path.relative_to(ROOT)}")
+    po.header_comment = (f"# Spanish edition of the minimodel Phase 15 book: {po_path.relative_to(CATALOGUES).with_suffix('')}\n"
+                         "# Terms: locales/es/TERMINOLOGY.md. After an English edit, run `make translations`,\n"
+                         "# translate the messages it lists, and delete their `#, fuzzy` lines.")
+    po.fuzzy = False  # the header's flag, not a message's
+    po.last_translator = "minimodel authors"
+    po.language_team = "Spanish (locales/es/TERMINOLOGY.md)"
+    previous = {(m.context, m.id): m.previous_id[0] for m in po if m.id and m.fuzzy and m.previous_id}
+    catalog.dump_po(str(po_path), po, width=100, ignore_obsolete=True)
+    # Babel also wraps a previous msgid as if it were a comment, which breaks it; polib writes it
+    # right (and is what translators use, so every catalogue keeps one layout).
+    entries = polib.pofile(str(po_path), wrapwidth=100)
+    for entry in entries:
+        key = (entry.msgctxt, entry.msgid)
+        if "fuzzy" in entry.flags and (key in previous or key in still_marked):
+            entry.previous_msgid = previous.get(key) or still_marked[key]
+    entries.save(str(po_path))
+
+
+def _load_without_previous(po_path):
+    """The catalogue as Babel reads it, minus its `#|` lines (Babel would take them for comments)."""
+    from sphinx_intl import catalog
+
+    text = po_path.read_text(encoding="utf-8")
+    kept = "".join(line for line in text.splitlines(keepends=True) if not line.startswith("#|"))
+    with tempfile.NamedTemporaryFile("w", suffix=".po", encoding="utf-8", delete=False) as f:
+        f.write(kept)
+    try:
+        return catalog.load_po(f.name)
+    finally:
+        os.unlink(f.name)
 
 
 # -- Checking ----------------------------------------------------------------------------------------
