@@ -6,9 +6,10 @@
 
 `update` runs Sphinx's gettext builder over the book (the same sources as `make site`), adds the
 figures' alt text (book/alt-text.toml, which Sphinx does not see) as one more catalogue, and merges
-the result into locales/es/LC_MESSAGES/ with sphinx-intl's catalogue functions (Babel). A message whose English changed comes
-back marked fuzzy, with its old English (`#| msgid`) and its old translation, so the maintainer
-retranslates exactly that; a new message comes back empty; a removed one is dropped.
+the result into locales/es/LC_MESSAGES/ with sphinx-intl's catalogue functions (Babel). A message
+whose English changed comes back marked fuzzy, with its old English (`#| msgid`) and its old
+translation, so the maintainer retranslates exactly that; a new message comes back empty; a removed
+one is dropped.
 
 `check` is what tests/test_translations.py asserts, usable while translating: every message
 translated and not fuzzy, and every translation keeping its message's math, inline code, link
@@ -111,7 +112,8 @@ def merge(pot_path, po_path):
         po = template
         po.locale = LANGUAGE
         print(f"created {po_path.relative_to(ROOT)}")
-    po.header_comment = (f"# Spanish edition of the minimodel Phase 15 book: {po_path.relative_to(CATALOGUES).with_suffix('')}\n"
+    page = po_path.relative_to(CATALOGUES).with_suffix("")
+    po.header_comment = (f"# Spanish edition of the minimodel Phase 15 book: {page}\n"
                          "# Terms: locales/es/TERMINOLOGY.md. After an English edit, run `make translations`,\n"
                          "# translate the messages it lists, and delete their `#, fuzzy` lines.")
     po.fuzzy = False  # the header's flag, not a message's
@@ -242,7 +244,8 @@ def main(argv):
         stats(paths)
         return 0
     problems = report(paths)
-    print(f"{len(problems)} problem(s) in {len(paths)} catalogue(s)" if problems else f"✓ {len(paths)} catalogue(s): every message translated")
+    print(f"{len(problems)} problem(s) in {len(paths)} catalogue(s)" if problems
+          else f"✓ {len(paths)} catalogue(s): every message translated")
     return 1 if problems else 0
 
 

@@ -459,8 +459,8 @@ class _Prose(html.parser.HTMLParser):
     Left out: code cells and their outputs, inline code and math (never translated), and the 🇪🇸
     callouts, which are Spanish in both editions."""
 
-    BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "th", "td", "figcaption", "caption"}
-    VOID = {"br", "img", "hr", "input", "meta", "link", "wbr", "source"}
+    BLOCKS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "th", "td", "figcaption", "caption"})
+    VOID = frozenset({"br", "img", "hr", "input", "meta", "link", "wbr", "source"})
 
     def __init__(self):
         super().__init__()
